@@ -1,0 +1,23 @@
+package io.breakwater;
+
+/**
+ * Answers in place of a command that failed, timed out, was rejected or was short-circuited.
+ *
+ * <p>{@code cause} is what the execution threw for {@link FailureKind#FAILED}, a
+ * {@link java.util.concurrent.TimeoutException} for {@link FailureKind#TIMED_OUT}, and
+ * {@code null} when the execution never started (short-circuited or rejected): refusing a call
+ * creates no exception at all, which keeps an open circuit cheap.
+ *
+ * @param <T> the command's result type
+ */
+@FunctionalInterface
+public interface Fallback<T> {
+
+  /** The answer to give instead; may throw, which the caller sees as a fallback failure. */
+  T apply(FailureKind kind, Throwable cause) throws Exception;
+
+  /** A fallback that always answers {@code value}. */
+  static <T> Fallback<T> of(T value) {
+    return (kind, cause) -> value;
+  }
+}

@@ -1,0 +1,321 @@
+package io.breakwater.internal;
+
+import io.breakwater.Clock;
+import io.breakwater.CommandConfig;
+import io.breakwater.Fallback;
+import io.breakwater.Isolation;
+import io.breakwater.ThreadPoolConfig;
+import io.breakwater.metrics.CommandSnapshot;
+import io.breakwater.metrics.MetricsSnapshot;
+import io.breakwater.metrics.ThreadPoolSnapshot;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * The machinery behind a {@code BreakwaterRuntime}: the commands and thread pools by name, the
+ * timer, the fallback threads, and the path every execution takes. Not part of the API; use
+ * {@code BreakwaterRuntime}.
+ */
+public final class Engine implements AutoCloseable {
+
+  private static final AtomicInteger ENGINES = new AtomicInteger();
+
+  private final int id = ENGINES.incrementAndGet();
+  private final Clock clock;
+  private final Listeners listeners = new Listeners();
+  private final Timer timer = new Timer();
+  private final CommandPath path;
+  private final ConcurrentHashMap<String, CommandState> commands = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, CommandConfig> configs = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, ThreadPoolIsolation> pools = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, ThreadPoolConfig> poolConfigs =
+      new ConcurrentHashMap<>();
+  private final Object lifecycle = new Object();
+  private volatile CommandConfig defaultConfig = CommandConfig.defaults();
+  private volatile ThreadPoolConfig defaultPoolConfig = ThreadPoolConfig.defaults();
+  private volatile ThreadPoolExecutor fallbackThreads;
+  private volatile ThreadFactory virtualThreads;
+  private volatile boolean closed;
+
+  public Engine(Clock clock) {
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.path = new CommandPath(this, clock, listeners);
+  }
+
+  public Listeners listeners() {
+    return listeners;
+  }
+
+  public Clock clock() {
+    return clock;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Commands and their configuration
+  // ---------------------------------------------------------------------------------------
+
+  /** The state of a command, created with its configured (or the default) config. */
+  public CommandState command(String name) {
+    CommandState cmd = commands.get(name);
+    if (cmd != null) {
+      return cmd;
+    }
+    requireName("command name", name);
+    ensureOpen();
+    return commands.computeIfAbsent(name, n ->
+        new CommandState(n, clock, configs.getOrDefault(n, defaultConfig), listeners));
+  }
+
+  /** Whether a command has state (it ran, or was configured and looked up). */
+  public CommandState existing(String name) {
+    return commands.get(name);
+  }
+
+  /** Sets a command's config; the next execution uses it and metrics are kept. */
+  public void configure(String name, CommandConfig config) {
+    requireName("command name", name);
+    Objects.requireNonNull(config, "config must not be null");
+    configs.put(name, config);
+    CommandState cmd = commands.get(name);
+    if (cmd != null) {
+      cmd.apply(config);
+    }
+  }
+
+  /** The config a command has or would have. */
+  public CommandConfig configOf(String name) {
+    CommandState cmd = commands.get(name);
+    return cmd != null ? cmd.config() : configs.getOrDefault(name, defaultConfig);
+  }
+
+  /** Sets the config of commands that have none of their own. */
+  public void configureDefault(CommandConfig config) {
+    Objects.requireNonNull(config, "config must not be null");
+    defaultConfig = config;
+    for (CommandState cmd : commands.values()) {
+      if (!configs.containsKey(cmd.name)) {
+        cmd.apply(config);
+      }
+    }
+  }
+
+  public void configureThreadPool(String key, ThreadPoolConfig config) {
+    requireName("thread pool key", key);
+    Objects.requireNonNull(config, "config must not be null");
+    poolConfigs.put(key, config);
+    ThreadPoolIsolation pool = pools.get(key);
+    if (pool != null) {
+      pool.reconfigure(config);
+    }
+  }
+
+  public void configureDefaultThreadPool(ThreadPoolConfig config) {
+    Objects.requireNonNull(config, "config must not be null");
+    defaultPoolConfig = config;
+    for (ThreadPoolIsolation pool : pools.values()) {
+      if (!poolConfigs.containsKey(pool.key())) {
+        pool.reconfigure(config);
+      }
+    }
+  }
+
+  public ThreadPoolConfig threadPoolConfigOf(String key) {
+    ThreadPoolIsolation pool = pools.get(key);
+    return pool != null ? pool.config() : poolConfigs.getOrDefault(key, defaultPoolConfig);
+  }
+
+  public Collection<CommandState> commands() {
+    return Collections.unmodifiableCollection(commands.values());
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Executions
+  // ---------------------------------------------------------------------------------------
+
+  public <T> T execute(
+      CommandState cmd, Callable<? extends T> run, Fallback<T> fallback, Trace trace) {
+    return path.execute(cmd, run, fallback, trace);
+  }
+
+  public <T> CompletableFuture<T> submit(
+      CommandState cmd, Callable<? extends T> run, Fallback<T> fallback, Trace trace) {
+    return path.submit(cmd, run, fallback, trace);
+  }
+
+  public <T> CompletableFuture<T> executeAsync(
+      CommandState cmd, Supplier<? extends CompletionStage<? extends T>> run,
+      Fallback<T> fallback, Trace trace) {
+    return path.executeAsync(cmd, run, fallback, trace);
+  }
+
+  /** Hands an execution to its worker; false when the pool or the semaphore refuses it. */
+  boolean dispatch(WorkerExecution<?> work) {
+    CommandState cmd = work.command();
+    if (work.config().isolation() == Isolation.VIRTUAL) {
+      if (!cmd.executionPermits.tryAcquire(work.callerStripe(), cmd.metrics.bucket())) {
+        return false;
+      }
+      try {
+        virtualThreads().newThread(work).start();
+        return true;
+      } catch (RuntimeException | Error e) {
+        cmd.executionPermits.release(work.callerStripe());
+        throw e;
+      }
+    }
+    return pool(cmd).submit(work, work.callerStripe(), work.start());
+  }
+
+  private ThreadPoolIsolation pool(CommandState cmd) {
+    String key = cmd.poolKey();
+    ThreadPoolIsolation pool = cmd.pool;
+    if (pool != null && pool.key().equals(key)) {
+      return pool;
+    }
+    pool = pools.get(key);
+    if (pool == null) {
+      synchronized (lifecycle) { // guards pool creation against close()
+        ensureOpen();
+        pool = pools.computeIfAbsent(key, k ->
+            new ThreadPoolIsolation(k, clock, poolConfigs.getOrDefault(k, defaultPoolConfig)));
+      }
+    }
+    cmd.pool = pool;
+    return pool;
+  }
+
+  Timer timer() {
+    return timer;
+  }
+
+  /**
+   * Threads for fallbacks that must not run on the timer thread (a timeout's fallback, when the
+   * caller is not waiting). Created on first use; idle threads die after a minute. Fallback
+   * concurrency is bounded per command by the fallback semaphore.
+   */
+  Executor fallbackExecutor() {
+    ThreadPoolExecutor e = fallbackThreads;
+    if (e != null) {
+      return e;
+    }
+    synchronized (lifecycle) {
+      ensureOpen();
+      if (fallbackThreads == null) {
+        AtomicInteger n = new AtomicInteger();
+        fallbackThreads = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS,
+            new SynchronousQueue<>(), r -> {
+              Thread t = new Thread(r, "breakwater-fallback-" + id + "-" + n.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+      }
+      return fallbackThreads;
+    }
+  }
+
+  private ThreadFactory virtualThreads() {
+    ThreadFactory f = virtualThreads;
+    if (f == null) {
+      f = VirtualThreads.factory("breakwater-virtual-" + id + "-");
+      virtualThreads = f;
+    }
+    return f;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Snapshots and lifecycle
+  // ---------------------------------------------------------------------------------------
+
+  public MetricsSnapshot snapshot() {
+    List<CommandSnapshot> cs = new ArrayList<>();
+    for (CommandState cmd : commands.values()) {
+      cs.add(cmd.snapshot());
+    }
+    List<ThreadPoolSnapshot> ps = new ArrayList<>();
+    for (ThreadPoolIsolation pool : pools.values()) {
+      ps.add(pool.snapshot());
+    }
+    return new MetricsSnapshot(clock.currentTimeMillis(), cs, ps);
+  }
+
+  /** Threads alive in a pool, or -1 when the pool does not exist. */
+  public int poolThreads(String key) {
+    ThreadPoolIsolation pool = pools.get(key);
+    return pool == null ? -1 : pool.poolSize();
+  }
+
+  public boolean isClosed() {
+    return closed;
+  }
+
+  /**
+   * Stops every thread this engine started: the timer, the pools (running executions are
+   * interrupted) and the fallback threads. Executions still waiting get their timeout or
+   * interruption answer; new executions are refused with an {@link IllegalStateException}.
+   */
+  @Override
+  public void close() {
+    List<ThreadPoolIsolation> toStop;
+    ThreadPoolExecutor fallbacks;
+    synchronized (lifecycle) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      toStop = new ArrayList<>(pools.values());
+      fallbacks = fallbackThreads;
+    }
+    for (ThreadPoolIsolation pool : toStop) {
+      pool.close();
+    }
+    timer.close();
+    if (fallbacks != null) {
+      fallbacks.shutdown();
+    }
+  }
+
+  /** Waits for the threads stopped by {@link #close()} to end. */
+  public boolean awaitTermination(long millis) throws InterruptedException {
+    long deadline = System.nanoTime() + millis * 1_000_000L;
+    for (ThreadPoolIsolation pool : pools.values()) {
+      long left = (deadline - System.nanoTime()) / 1_000_000L;
+      if (!pool.awaitTermination(Math.max(0, left))) {
+        return false;
+      }
+    }
+    ThreadPoolExecutor f = fallbackThreads;
+    if (f != null) {
+      long left = (deadline - System.nanoTime()) / 1_000_000L;
+      return f.awaitTermination(Math.max(0, left), TimeUnit.MILLISECONDS);
+    }
+    return true;
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new IllegalStateException("this Breakwater runtime is closed");
+    }
+  }
+
+  private static void requireName(String what, String name) {
+    Objects.requireNonNull(name, () -> what + " must not be null");
+    if (name.isBlank()) {
+      throw new IllegalArgumentException(what + " must not be blank, was '" + name + "'");
+    }
+  }
+}
