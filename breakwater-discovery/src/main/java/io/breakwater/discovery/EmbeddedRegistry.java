@@ -33,9 +33,9 @@ import org.slf4j.LoggerFactory;
  * <p>Tests drive failure and time by hand: {@link #stopHeartbeats} makes an instance behave like a
  * hung process (its lease is no longer renewed), {@link Builder#automaticHeartbeats
  * automaticHeartbeats(false)} starts no thread at all so that only {@link #heartbeat} renews
- * leases, and {@link Builder#ticker} takes a fake clock. Expiry is checked against the ticker on every call
- * of this class, so after moving a fake clock, {@link #instances} or {@link #evictExpired} sees the
- * result and watches are told at once.
+ * leases, and {@link Builder#ticker} takes a fake clock. Expiry is checked against the ticker on
+ * every call of this class, so after moving a fake clock, {@link #instances} or {@link
+ * #evictExpired} sees the result and watches are told at once.
  *
  * <p>Watch listeners are called on the thread that made the change (the caller of register,
  * deregister, heartbeat or evictExpired, or the heartbeat thread), never under this registry's
