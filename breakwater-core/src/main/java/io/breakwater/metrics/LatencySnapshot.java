@@ -3,7 +3,7 @@ package io.breakwater.metrics;
 /**
  * Latency over a rolling window: how many executions were measured, their mean, and the
  * percentiles Hystrix's stream reports (0, 25, 50, 75, 90, 95, 99, 99.5 and 100), in
- * microseconds. Values are exact below 64 µs and within about 3 % above.
+ * microseconds. Values are exact below 64 µs and within about 1.6 % above.
  */
 public final class LatencySnapshot {
 
@@ -36,9 +36,9 @@ public final class LatencySnapshot {
     return meanMicros;
   }
 
-  /** The mean in whole milliseconds, truncated, as Hystrix reports it. */
+  /** The mean in whole milliseconds, rounded. */
   public int meanMillis() {
-    return (int) (meanMicros / 1000);
+    return (int) ((meanMicros + 500) / 1000);
   }
 
   /**
@@ -50,9 +50,9 @@ public final class LatencySnapshot {
     return percentileMicros[indexOf(percentile)];
   }
 
-  /** The value at one of {@link #PERCENTILES}, in whole milliseconds, truncated. */
+  /** The value at one of {@link #PERCENTILES}, in whole milliseconds, rounded. */
   public int percentileMillis(double percentile) {
-    return (int) (percentileMicros(percentile) / 1000);
+    return (int) ((percentileMicros(percentile) + 500) / 1000);
   }
 
   private static int indexOf(double percentile) {
