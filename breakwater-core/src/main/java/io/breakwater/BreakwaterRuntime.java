@@ -1,6 +1,7 @@
 package io.breakwater;
 
 import io.breakwater.circuit.CircuitState;
+import io.breakwater.context.ContextPropagator;
 import io.breakwater.event.CommandListener;
 import io.breakwater.internal.CommandState;
 import io.breakwater.internal.Engine;
@@ -102,7 +103,20 @@ public final class BreakwaterRuntime implements AutoCloseable {
    */
   public <T> T execute(String commandName, Callable<T> run, Fallback<T> fallback) {
     Objects.requireNonNull(run, "run must not be null");
-    return engine.execute(engine.command(commandName), run, fallback, null);
+    return engine.execute(engine.command(commandName), null, run, fallback, null);
+  }
+
+  /**
+   * As {@link #execute(String, Callable, Fallback)}, sharing the answer within the current
+   * {@link io.breakwater.context.RequestContext} with every call of this command with the same
+   * {@code cacheKey} (the first runs, the others wait for it: {@code RESPONSE_FROM_CACHE}).
+   *
+   * @throws IllegalStateException when request caching is on and no context is open
+   */
+  public <T> T execute(
+      String commandName, String cacheKey, Callable<T> run, Fallback<T> fallback) {
+    Objects.requireNonNull(run, "run must not be null");
+    return engine.execute(engine.command(commandName), cacheKey, run, fallback, null);
   }
 
   /**
@@ -112,7 +126,7 @@ public final class BreakwaterRuntime implements AutoCloseable {
   public <T> CompletableFuture<T> submit(
       String commandName, Callable<T> run, Fallback<T> fallback) {
     Objects.requireNonNull(run, "run must not be null");
-    return engine.submit(engine.command(commandName), run, fallback, null);
+    return engine.submit(engine.command(commandName), null, run, fallback, null);
   }
 
   /**
@@ -124,7 +138,18 @@ public final class BreakwaterRuntime implements AutoCloseable {
       String commandName, Supplier<? extends CompletionStage<? extends T>> run,
       Fallback<T> fallback) {
     Objects.requireNonNull(run, "run must not be null");
-    return engine.executeAsync(engine.command(commandName), run, fallback, null);
+    return engine.executeAsync(engine.command(commandName), null, run, fallback, null);
+  }
+
+  /**
+   * As {@link #executeAsync(String, Supplier, Fallback)}, sharing the answer within the current
+   * request context with every call of this command with the same {@code cacheKey}.
+   */
+  public <T> CompletableFuture<T> executeAsync(
+      String commandName, String cacheKey, Supplier<? extends CompletionStage<? extends T>> run,
+      Fallback<T> fallback) {
+    Objects.requireNonNull(run, "run must not be null");
+    return engine.executeAsync(engine.command(commandName), cacheKey, run, fallback, null);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -160,6 +185,18 @@ public final class BreakwaterRuntime implements AutoCloseable {
   /** Removes a listener; true when it was registered. */
   public boolean removeListener(CommandListener listener) {
     return engine.listeners().remove(listener);
+  }
+
+  /**
+   * Carries more thread-bound context (MDC, tracing, security) to the threads executions run
+   * on; the request context is always carried.
+   */
+  public void addContextPropagator(ContextPropagator<?> propagator) {
+    engine.addContextPropagator(propagator);
+  }
+
+  public boolean removeContextPropagator(ContextPropagator<?> propagator) {
+    return engine.removeContextPropagator(propagator);
   }
 
   /** The clock this runtime measures with. */

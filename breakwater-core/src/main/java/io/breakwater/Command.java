@@ -5,6 +5,7 @@ import io.breakwater.internal.CommandState;
 import io.breakwater.internal.Trace;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -69,10 +70,19 @@ public abstract class Command<T> {
     throw new UnsupportedOperationException("No fallback available.");
   }
 
+  /**
+   * The key under which this execution's answer is shared within the current request context,
+   * or null (the default) for no caching. A {@code cacheKey} that throws fails the execution as
+   * {@code run} throwing would: {@code FAILURE}, then the fallback.
+   */
+  protected String cacheKey() {
+    return null;
+  }
+
   /** Runs the command and waits for its answer. */
   public final T execute() {
-    begin();
-    return runtime.engine().execute(state, this::run, this::fallbackFor, trace);
+    Call call = prepare();
+    return runtime.engine().execute(state, call.key, call.body, this::fallbackFor, trace);
   }
 
   /** Runs the command behind a {@link Future}, as Hystrix's {@code queue()}. */
@@ -85,8 +95,13 @@ public abstract class Command<T> {
    * once on this thread under semaphore isolation. Cancelling the future cancels the execution.
    */
   public final CompletableFuture<T> executeAsync() {
-    begin();
-    return runtime.engine().submit(state, this::run, this::fallbackFor, trace);
+    Call call = prepare();
+    return runtime.engine().submit(state, call.key, call.body, this::fallbackFor, trace);
+  }
+
+  /** Whether the answer came from the request cache. */
+  public final boolean isResponseFromCache() {
+    return trace.has(EventType.RESPONSE_FROM_CACHE);
   }
 
   /** Same as {@link #executeAsync()}. */
@@ -96,6 +111,28 @@ public abstract class Command<T> {
 
   private T fallbackFor(FailureKind kind, Throwable cause) throws Exception {
     return fallback();
+  }
+
+  /** What one run executes: the cache key and the body, or the cache key's failure as body. */
+  private final class Call {
+    final String key;
+    final Callable<T> body;
+
+    Call(String key, Callable<T> body) {
+      this.key = key;
+      this.body = body;
+    }
+  }
+
+  private Call prepare() {
+    begin();
+    try {
+      return new Call(cacheKey(), this::run);
+    } catch (RuntimeException e) {
+      return new Call(null, () -> {
+        throw e;
+      });
+    }
   }
 
   private void begin() {

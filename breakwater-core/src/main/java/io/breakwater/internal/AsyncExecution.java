@@ -2,6 +2,7 @@ package io.breakwater.internal;
 
 import io.breakwater.CommandConfig;
 import io.breakwater.Fallback;
+import io.breakwater.context.RequestContext;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledFuture;
@@ -32,13 +33,15 @@ final class AsyncExecution<T> extends AtomicInteger {
   private final transient Fallback<T> fallback;
   private final transient Trace trace;
   private final transient CancellableFuture<T> future = new CancellableFuture<>();
+  private final transient Propagation.Captured context;
   private transient volatile CompletionStage<? extends T> source;
   private transient volatile ScheduledFuture<?> timer;
 
   AsyncExecution(
       CommandPath path, CommandState cmd, CommandConfig config, int permitStripe, long start,
-      long token, Fallback<T> fallback, Trace trace) {
+      long token, Fallback<T> fallback, Trace trace, Propagation.Captured context) {
     this.path = path;
+    this.context = context;
     this.cmd = cmd;
     this.config = config;
     this.permitStripe = permitStripe;
@@ -81,9 +84,11 @@ final class AsyncExecution<T> extends AtomicInteger {
     cancelTimer();
     cmd.executionPermits.release(permitStripe);
     long end = path.now();
-    complete(() -> thrown == null
-        ? path.succeeded(cmd, start, end, token, value, trace, true)
-        : path.failed(cmd, config, start, end, token, thrown, fallback, trace, true));
+    try (RequestContext.Scope scope = context.attach()) {
+      complete(() -> thrown == null
+          ? path.succeeded(cmd, start, end, token, value, trace, true)
+          : path.failed(cmd, config, start, end, token, thrown, fallback, trace, true));
+    }
   }
 
   private void onTimer() {
@@ -94,8 +99,11 @@ final class AsyncExecution<T> extends AtomicInteger {
     long now = path.now();
     path.recordExecution(cmd, now - start, now, trace);
     cancelSource(config.interruptOnTimeout());
-    path.engine().fallbackExecutor().execute(() -> complete(
-        () -> path.timedOut(cmd, config, start, now, token, fallback, trace)));
+    path.engine().fallbackExecutor().execute(() -> {
+      try (RequestContext.Scope scope = context.attach()) {
+        complete(() -> path.timedOut(cmd, config, start, now, token, fallback, trace));
+      }
+    });
   }
 
   private boolean cancel() {

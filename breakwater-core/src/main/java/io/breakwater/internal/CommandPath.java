@@ -7,6 +7,7 @@ import io.breakwater.CommandException;
 import io.breakwater.Fallback;
 import io.breakwater.FailureKind;
 import io.breakwater.Isolation;
+import io.breakwater.context.RequestContext;
 import io.breakwater.event.EventType;
 import io.breakwater.event.ExecutionRecord;
 import java.util.concurrent.Callable;
@@ -61,14 +62,37 @@ final class CommandPath {
   // ---------------------------------------------------------------------------------------
 
   /** Runs a command and waits for its answer. */
-  <T> T execute(CommandState cmd, Callable<? extends T> run, Fallback<T> fallback, Trace trace) {
+  <T> T execute(
+      CommandState cmd, String cacheKey, Callable<? extends T> run, Fallback<T> fallback,
+      Trace trace) {
     CommandConfig config = cmd.config();
+    Trace t = traceFor(config, trace);
+
+    if (cacheKey != null && config.requestCacheEnabled()) {
+      RequestContext ctx = RequestContext.require("Request caching");
+      CompletableFuture<T> mine = new CompletableFuture<>();
+      CompletableFuture<?> cached = ctx.cache().putIfAbsent(cmd.name, cacheKey, mine);
+      if (cached != null) {
+        return await(fromCache(cmd, cached, t));
+      }
+      try {
+        T value = execute(cmd, config, run, fallback, t);
+        mine.complete(value);
+        return value;
+      } catch (RuntimeException | Error e) {
+        mine.completeExceptionally(e);
+        throw e;
+      }
+    }
+    return execute(cmd, config, run, fallback, t);
+  }
+
+  private <T> T execute(
+      CommandState cmd, CommandConfig config, Callable<? extends T> run, Fallback<T> fallback,
+      Trace trace) {
     long start = clock.nanoTime();
     int stripe = Stripes.current();
     cmd.metrics.maybeRoll(start);
-    if (trace == null && listeners.any()) {
-      trace = new Trace();
-    }
 
     long token = cmd.breaker.tryPass(start, config);
     if (token == CircuitBreaker.DENIED) {
@@ -81,7 +105,7 @@ final class CommandPath {
       return runOnCaller(cmd, config, stripe, start, token, run, fallback, trace);
     }
     WorkerExecution<T> work = new WorkerExecution<>(this, cmd, config, stripe, start, token, run,
-        fallback, trace, null);
+        fallback, trace, null, engine.propagation().capture());
     if (!engine.dispatch(work)) {
       return rejected(cmd, config, start, token, work.rejection(), fallback, trace);
     }
@@ -94,27 +118,35 @@ final class CommandPath {
    * {@code queue()} does.
    */
   <T> CompletableFuture<T> submit(
-      CommandState cmd, Callable<? extends T> run, Fallback<T> fallback, Trace trace) {
+      CommandState cmd, String cacheKey, Callable<? extends T> run, Fallback<T> fallback,
+      Trace trace) {
     CommandConfig config = cmd.config();
+    Trace t = traceFor(config, trace);
+    return cachedAsync(cmd, config, cacheKey, t, () -> submit(cmd, config, run, fallback, t));
+  }
+
+  private <T> CompletableFuture<T> submit(
+      CommandState cmd, CommandConfig config, Callable<? extends T> run, Fallback<T> fallback,
+      Trace trace) {
     if (config.isolation() == Isolation.SEMAPHORE) {
-      return completed(() -> execute(cmd, run, fallback, trace));
+      return completed(() -> execute(cmd, config, run, fallback, trace));
     }
     long start = clock.nanoTime();
     int stripe = Stripes.current();
     cmd.metrics.maybeRoll(start);
-    Trace t = trace == null && listeners.any() ? new Trace() : trace;
 
     long token = cmd.breaker.tryPass(start, config);
     if (token == CircuitBreaker.DENIED) {
-      mark(cmd, stripe, t, EventType.SHORT_CIRCUITED);
+      mark(cmd, stripe, trace, EventType.SHORT_CIRCUITED);
       return completed(() -> fallback(cmd, config, start, FailureKind.SHORT_CIRCUITED,
-          EventType.SHORT_CIRCUITED, null, fallback, t));
+          EventType.SHORT_CIRCUITED, null, fallback, trace));
     }
 
     WorkerExecution<T> work = new WorkerExecution<>(this, cmd, config, stripe, start, token, run,
-        fallback, t, new CancellableFuture<>());
+        fallback, trace, new CancellableFuture<>(), engine.propagation().capture());
     if (!engine.dispatch(work)) {
-      return completed(() -> rejected(cmd, config, start, token, work.rejection(), fallback, t));
+      return completed(
+          () -> rejected(cmd, config, start, token, work.rejection(), fallback, trace));
     }
     work.armTimer(engine.timer());
     return work.future();
@@ -126,29 +158,99 @@ final class CommandPath {
    * is cancelled.
    */
   <T> CompletableFuture<T> executeAsync(
-      CommandState cmd, Supplier<? extends CompletionStage<? extends T>> run,
+      CommandState cmd, String cacheKey, Supplier<? extends CompletionStage<? extends T>> run,
       Fallback<T> fallback, Trace trace) {
     CommandConfig config = cmd.config();
+    Trace t = traceFor(config, trace);
+    return cachedAsync(cmd, config, cacheKey, t, () -> executeAsync(cmd, config, run, fallback, t));
+  }
+
+  private <T> CompletableFuture<T> executeAsync(
+      CommandState cmd, CommandConfig config, Supplier<? extends CompletionStage<? extends T>> run,
+      Fallback<T> fallback, Trace trace) {
     long start = clock.nanoTime();
     int stripe = Stripes.current();
     cmd.metrics.maybeRoll(start);
-    Trace t = trace == null && listeners.any() ? new Trace() : trace;
 
     long token = cmd.breaker.tryPass(start, config);
     if (token == CircuitBreaker.DENIED) {
-      mark(cmd, stripe, t, EventType.SHORT_CIRCUITED);
+      mark(cmd, stripe, trace, EventType.SHORT_CIRCUITED);
       return completed(() -> fallback(cmd, config, start, FailureKind.SHORT_CIRCUITED,
-          EventType.SHORT_CIRCUITED, null, fallback, t));
+          EventType.SHORT_CIRCUITED, null, fallback, trace));
     }
 
     if (!cmd.executionPermits.tryAcquire(stripe, cmd.metrics.bucket())) {
       return completed(() -> rejected(cmd, config, start, token, EventType.SEMAPHORE_REJECTED,
-          fallback, t));
+          fallback, trace));
     }
     AsyncExecution<T> async = new AsyncExecution<>(this, cmd, config, stripe, start, token,
-        fallback, t);
+        fallback, trace, engine.propagation().capture());
     async.start(run, engine.timer());
     return async.future();
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Request cache
+  // ---------------------------------------------------------------------------------------
+
+  /**
+   * Runs {@code execution} unless the request cache holds an answer (or an execution in flight)
+   * for the key, in which case that answer is shared: {@code RESPONSE_FROM_CACHE}.
+   */
+  private <T> CompletableFuture<T> cachedAsync(
+      CommandState cmd, CommandConfig config, String cacheKey, Trace trace,
+      Supplier<CompletableFuture<T>> execution) {
+    if (cacheKey == null || !config.requestCacheEnabled()) {
+      return execution.get();
+    }
+    RequestContext ctx = RequestContext.require("Request caching");
+    CompletableFuture<T> mine = new CompletableFuture<>();
+    CompletableFuture<?> cached = ctx.cache().putIfAbsent(cmd.name, cacheKey, mine);
+    if (cached != null) {
+      return fromCache(cmd, cached, trace);
+    }
+    CompletableFuture<T> answer = execution.get();
+    answer.whenComplete((v, e) -> {
+      if (e == null) {
+        mine.complete(v);
+      } else {
+        mine.completeExceptionally(e);
+      }
+    });
+    return answer;
+  }
+
+  @SuppressWarnings("unchecked")
+  private <T> CompletableFuture<T> fromCache(
+      CommandState cmd, CompletableFuture<?> cached, Trace trace) {
+    long start = clock.nanoTime();
+    mark(cmd, Stripes.current(), trace, EventType.RESPONSE_FROM_CACHE);
+    CompletableFuture<T> answer = new CompletableFuture<>();
+    ((CompletableFuture<T>) cached).whenComplete((v, e) -> {
+      answered(cmd, start, clock.nanoTime(), trace);
+      if (e == null) {
+        answer.complete(v);
+      } else {
+        answer.completeExceptionally(unwrap(e));
+      }
+    });
+    return answer;
+  }
+
+  /**
+   * The trace of an execution: the caller's (a {@code Command} keeps one), or a new one when
+   * someone will read it (listeners, or the request log of an open context), else none.
+   */
+  private Trace traceFor(CommandConfig config, Trace given) {
+    RequestContext ctx = config.requestLogEnabled() ? RequestContext.current() : null;
+    Trace t = given;
+    if (t == null && (ctx != null || listeners.any())) {
+      t = new Trace();
+    }
+    if (ctx != null) {
+      t.logTo(ctx);
+    }
+    return t;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -352,16 +454,25 @@ final class CommandPath {
     }
   }
 
-  /** The caller has its answer (or exception): close the trace and tell the listeners. */
+  /**
+   * The caller has its answer (or exception): close the trace, add it to the request log and
+   * tell the listeners.
+   */
   private void answered(CommandState cmd, long start, long end, Trace trace) {
     if (trace == null) {
       return;
     }
     trace.total(end - start);
-    if (listeners.any()) {
-      listeners.execution(new ExecutionRecord(cmd.name, cmd.group(), trace.events(),
-          trace.executionNanos(), trace.totalNanos(), trace.failureKind(), trace.failure()));
+    RequestContext ctx = trace.requestLog();
+    if (ctx == null && !listeners.any()) {
+      return;
     }
+    ExecutionRecord record = new ExecutionRecord(cmd.name, cmd.group(), trace.events(),
+        trace.executionNanos(), trace.totalNanos(), trace.failureKind(), trace.failure());
+    if (ctx != null) {
+      ctx.log().add(record);
+    }
+    listeners.execution(record);
   }
 
   long now() {
@@ -408,6 +519,22 @@ final class CommandPath {
   private static boolean isUnrecoverable(Throwable t) {
     return t instanceof VirtualMachineError || t instanceof LinkageError
         || t.getClass().getName().equals("java.lang.ThreadDeath");
+  }
+
+  /** Waits for a future and throws what it failed with, unwrapped. */
+  private static <T> T await(CompletableFuture<T> f) {
+    try {
+      return f.join();
+    } catch (CompletionException e) {
+      Throwable cause = unwrap(e);
+      if (cause instanceof RuntimeException) {
+        throw (RuntimeException) cause;
+      }
+      if (cause instanceof Error) {
+        throw (Error) cause;
+      }
+      throw e;
+    }
   }
 
   /** A future holding what {@code answer} returns or throws. */

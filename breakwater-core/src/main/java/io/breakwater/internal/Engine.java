@@ -5,6 +5,7 @@ import io.breakwater.CommandConfig;
 import io.breakwater.Fallback;
 import io.breakwater.Isolation;
 import io.breakwater.ThreadPoolConfig;
+import io.breakwater.context.ContextPropagator;
 import io.breakwater.metrics.CommandSnapshot;
 import io.breakwater.metrics.MetricsSnapshot;
 import io.breakwater.metrics.ThreadPoolSnapshot;
@@ -39,6 +40,7 @@ public final class Engine implements AutoCloseable {
   private final Clock clock;
   private final Listeners listeners = new Listeners();
   private final Timer timer = new Timer();
+  private final Propagation propagation = new Propagation();
   private final CommandPath path;
   private final ConcurrentHashMap<String, CommandState> commands = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, CommandConfig> configs = new ConcurrentHashMap<>();
@@ -148,19 +150,33 @@ public final class Engine implements AutoCloseable {
   // ---------------------------------------------------------------------------------------
 
   public <T> T execute(
-      CommandState cmd, Callable<? extends T> run, Fallback<T> fallback, Trace trace) {
-    return path.execute(cmd, run, fallback, trace);
+      CommandState cmd, String cacheKey, Callable<? extends T> run, Fallback<T> fallback,
+      Trace trace) {
+    return path.execute(cmd, cacheKey, run, fallback, trace);
   }
 
   public <T> CompletableFuture<T> submit(
-      CommandState cmd, Callable<? extends T> run, Fallback<T> fallback, Trace trace) {
-    return path.submit(cmd, run, fallback, trace);
+      CommandState cmd, String cacheKey, Callable<? extends T> run, Fallback<T> fallback,
+      Trace trace) {
+    return path.submit(cmd, cacheKey, run, fallback, trace);
   }
 
   public <T> CompletableFuture<T> executeAsync(
-      CommandState cmd, Supplier<? extends CompletionStage<? extends T>> run,
+      CommandState cmd, String cacheKey, Supplier<? extends CompletionStage<? extends T>> run,
       Fallback<T> fallback, Trace trace) {
-    return path.executeAsync(cmd, run, fallback, trace);
+    return path.executeAsync(cmd, cacheKey, run, fallback, trace);
+  }
+
+  public void addContextPropagator(ContextPropagator<?> propagator) {
+    propagation.add(Objects.requireNonNull(propagator, "propagator must not be null"));
+  }
+
+  public boolean removeContextPropagator(ContextPropagator<?> propagator) {
+    return propagation.remove(propagator);
+  }
+
+  Propagation propagation() {
+    return propagation;
   }
 
   /** Hands an execution to its worker; false when the pool or the semaphore refuses it. */

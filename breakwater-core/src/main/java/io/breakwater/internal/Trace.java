@@ -1,6 +1,7 @@
 package io.breakwater.internal;
 
 import io.breakwater.FailureKind;
+import io.breakwater.context.RequestContext;
 import io.breakwater.event.EventType;
 import java.util.EnumSet;
 import java.util.Set;
@@ -19,6 +20,16 @@ public final class Trace {
   private volatile FailureKind failureKind;
   private volatile Throwable failure;
   private volatile boolean fromFallback;
+  /** The request whose log this execution goes to, or null. */
+  private volatile RequestContext requestLog;
+
+  void logTo(RequestContext ctx) {
+    requestLog = ctx;
+  }
+
+  RequestContext requestLog() {
+    return requestLog;
+  }
 
   void mark(EventType type) {
     events |= 1 << type.ordinal();

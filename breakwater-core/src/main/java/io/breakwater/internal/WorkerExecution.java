@@ -5,6 +5,7 @@ import io.breakwater.CommandException;
 import io.breakwater.Fallback;
 import io.breakwater.FailureKind;
 import io.breakwater.Isolation;
+import io.breakwater.context.RequestContext;
 import io.breakwater.event.EventType;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -48,6 +49,7 @@ final class WorkerExecution<T> extends AtomicInteger implements Runnable {
   private final transient Fallback<T> fallback;
   private final transient Trace trace;
   private final transient CancellableFuture<T> future;
+  private final transient Propagation.Captured context;
 
   private transient volatile Thread runner;
   private transient volatile Thread waiter;
@@ -58,8 +60,9 @@ final class WorkerExecution<T> extends AtomicInteger implements Runnable {
   WorkerExecution(
       CommandPath path, CommandState cmd, CommandConfig config, int callerStripe, long start,
       long token, Callable<? extends T> run, Fallback<T> fallback, Trace trace,
-      CancellableFuture<T> future) {
+      CancellableFuture<T> future, Propagation.Captured context) {
     this.path = path;
+    this.context = context;
     this.cmd = cmd;
     this.config = config;
     this.callerStripe = callerStripe;
@@ -119,7 +122,7 @@ final class WorkerExecution<T> extends AtomicInteger implements Runnable {
       cmd.executionPermits.enter(stripe, cmd.metrics.bucket());
     }
     long t0 = path.now();
-    try {
+    try (RequestContext.Scope scope = context.attach()) {
       value = run.call();
     } catch (Throwable t) {
       thrown = t;
@@ -135,7 +138,9 @@ final class WorkerExecution<T> extends AtomicInteger implements Runnable {
     if (compareAndSet(RUNNING, COMPLETED)) {
       runner = null;
       if (future != null) {
-        finishCompleted(t1);
+        try (RequestContext.Scope scope = context.attach()) {
+          finishCompleted(t1);
+        }
       } else {
         Thread w = waiter;
         if (w != null) {
@@ -275,8 +280,11 @@ final class WorkerExecution<T> extends AtomicInteger implements Runnable {
   private void onTimer() {
     if (timeOut() == TIMED_OUT) {
       long now = path.now();
-      path.engine().fallbackExecutor().execute(() -> complete(
-          () -> path.timedOut(cmd, config, start, now, token, fallback, trace)));
+      path.engine().fallbackExecutor().execute(() -> {
+        try (RequestContext.Scope scope = context.attach()) {
+          complete(() -> path.timedOut(cmd, config, start, now, token, fallback, trace));
+        }
+      });
     }
   }
 
