@@ -142,6 +142,14 @@ public abstract class Command<T> {
     }
   }
 
+  /**
+   * Marks this instance as the batch a collapser runs for {@code requests} requests: it counts
+   * {@code COLLAPSED} that many times. Collapsers call this; applications have no need to.
+   */
+  public final void markAsCollapsedBatch(int requests) {
+    trace.collapsed(requests);
+  }
+
   /** The command's name. */
   public final String name() {
     return state.name();

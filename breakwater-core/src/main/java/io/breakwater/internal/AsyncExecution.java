@@ -99,7 +99,7 @@ final class AsyncExecution<T> extends AtomicInteger {
     long now = path.now();
     path.recordExecution(cmd, now - start, now, trace);
     cancelSource(config.interruptOnTimeout());
-    path.engine().fallbackExecutor().execute(() -> {
+    path.engine().helperExecutor().execute(() -> {
       try (RequestContext.Scope scope = context.attach()) {
         complete(() -> path.timedOut(cmd, config, start, now, token, fallback, trace));
       }

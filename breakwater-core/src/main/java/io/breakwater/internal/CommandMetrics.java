@@ -80,6 +80,10 @@ final class CommandMetrics {
     events.increment(stripe, type.ordinal());
   }
 
+  void add(int stripe, EventType type, long delta) {
+    events.add(stripe, type.ordinal(), delta);
+  }
+
   void latency(int stripe, Latency kind, long nanos, long now) {
     recorder(kind).record(stripe, nanos, now);
   }

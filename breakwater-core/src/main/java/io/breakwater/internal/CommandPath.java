@@ -93,6 +93,7 @@ final class CommandPath {
     long start = clock.nanoTime();
     int stripe = Stripes.current();
     cmd.metrics.maybeRoll(start);
+    markCollapsed(cmd, stripe, trace);
 
     long token = cmd.breaker.tryPass(start, config);
     if (token == CircuitBreaker.DENIED) {
@@ -134,6 +135,7 @@ final class CommandPath {
     long start = clock.nanoTime();
     int stripe = Stripes.current();
     cmd.metrics.maybeRoll(start);
+    markCollapsed(cmd, stripe, trace);
 
     long token = cmd.breaker.tryPass(start, config);
     if (token == CircuitBreaker.DENIED) {
@@ -171,6 +173,7 @@ final class CommandPath {
     long start = clock.nanoTime();
     int stripe = Stripes.current();
     cmd.metrics.maybeRoll(start);
+    markCollapsed(cmd, stripe, trace);
 
     long token = cmd.breaker.tryPass(start, config);
     if (token == CircuitBreaker.DENIED) {
@@ -439,6 +442,14 @@ final class CommandPath {
   // ---------------------------------------------------------------------------------------
   // Bookkeeping
   // ---------------------------------------------------------------------------------------
+
+  /** A collapser's batch counts {@code COLLAPSED} once per request it serves, as Hystrix. */
+  private static void markCollapsed(CommandState cmd, int stripe, Trace trace) {
+    if (trace != null && trace.collapsed() > 0) {
+      cmd.metrics.add(stripe, EventType.COLLAPSED, trace.collapsed());
+      trace.mark(EventType.COLLAPSED);
+    }
+  }
 
   void mark(CommandState cmd, int stripe, Trace trace, EventType type) {
     cmd.metrics.count(stripe, type);

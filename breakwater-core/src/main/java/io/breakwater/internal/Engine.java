@@ -5,7 +5,9 @@ import io.breakwater.CommandConfig;
 import io.breakwater.Fallback;
 import io.breakwater.Isolation;
 import io.breakwater.ThreadPoolConfig;
+import io.breakwater.collapse.CollapserConfig;
 import io.breakwater.context.ContextPropagator;
+import io.breakwater.metrics.CollapserSnapshot;
 import io.breakwater.metrics.CommandSnapshot;
 import io.breakwater.metrics.MetricsSnapshot;
 import io.breakwater.metrics.ThreadPoolSnapshot;
@@ -50,7 +52,8 @@ public final class Engine implements AutoCloseable {
   private final Object lifecycle = new Object();
   private volatile CommandConfig defaultConfig = CommandConfig.defaults();
   private volatile ThreadPoolConfig defaultPoolConfig = ThreadPoolConfig.defaults();
-  private volatile ThreadPoolExecutor fallbackThreads;
+  private final ConcurrentHashMap<String, CollapserState> collapsers = new ConcurrentHashMap<>();
+  private volatile ThreadPoolExecutor helperThreads;
   private volatile ThreadFactory virtualThreads;
   private volatile boolean closed;
 
@@ -220,28 +223,45 @@ public final class Engine implements AutoCloseable {
   }
 
   /**
-   * Threads for fallbacks that must not run on the timer thread (a timeout's fallback, when the
-   * caller is not waiting). Created on first use; idle threads die after a minute. Fallback
-   * concurrency is bounded per command by the fallback semaphore.
+   * Threads for user code that must not run on the timer thread: a timeout's fallback when the
+   * caller is not waiting, and collapser batches. Created on first use; idle threads die after
+   * a minute. Fallbacks are bounded per command by the fallback semaphore.
    */
-  Executor fallbackExecutor() {
-    ThreadPoolExecutor e = fallbackThreads;
+  Executor helperExecutor() {
+    ThreadPoolExecutor e = helperThreads;
     if (e != null) {
       return e;
     }
     synchronized (lifecycle) {
       ensureOpen();
-      if (fallbackThreads == null) {
+      if (helperThreads == null) {
         AtomicInteger n = new AtomicInteger();
-        fallbackThreads = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS,
+        helperThreads = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS,
             new SynchronousQueue<>(), r -> {
-              Thread t = new Thread(r, "breakwater-fallback-" + id + "-" + n.incrementAndGet());
+              Thread t = new Thread(r, "breakwater-helper-" + id + "-" + n.incrementAndGet());
               t.setDaemon(true);
               return t;
             });
       }
-      return fallbackThreads;
+      return helperThreads;
     }
+  }
+
+  /**
+   * The state of a collapser; {@code config} (when not null) becomes its configuration.
+   */
+  public CollapserState collapser(String name, CollapserConfig config) {
+    requireName("collapser name", name);
+    CollapserState state = collapsers.get(name);
+    if (state == null) {
+      ensureOpen();
+      state = collapsers.computeIfAbsent(name,
+          n -> new CollapserState(n, this, config != null ? config : CollapserConfig.defaults()));
+    }
+    if (config != null && !config.equals(state.config())) {
+      state.apply(config);
+    }
+    return state;
   }
 
   private ThreadFactory virtualThreads() {
@@ -266,7 +286,11 @@ public final class Engine implements AutoCloseable {
     for (ThreadPoolIsolation pool : pools.values()) {
       ps.add(pool.snapshot());
     }
-    return new MetricsSnapshot(clock.currentTimeMillis(), cs, ps);
+    List<CollapserSnapshot> cols = new ArrayList<>();
+    for (CollapserState c : collapsers.values()) {
+      cols.add(c.snapshot());
+    }
+    return new MetricsSnapshot(clock.currentTimeMillis(), cs, ps, cols);
   }
 
   /** Threads alive in a pool, or -1 when the pool does not exist. */
@@ -294,7 +318,7 @@ public final class Engine implements AutoCloseable {
       }
       closed = true;
       toStop = new ArrayList<>(pools.values());
-      fallbacks = fallbackThreads;
+      fallbacks = helperThreads;
     }
     for (ThreadPoolIsolation pool : toStop) {
       pool.close();
@@ -314,7 +338,7 @@ public final class Engine implements AutoCloseable {
         return false;
       }
     }
-    ThreadPoolExecutor f = fallbackThreads;
+    ThreadPoolExecutor f = helperThreads;
     if (f != null) {
       long left = (deadline - System.nanoTime()) / 1_000_000L;
       return f.awaitTermination(Math.max(0, left), TimeUnit.MILLISECONDS);

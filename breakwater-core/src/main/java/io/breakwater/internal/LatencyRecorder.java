@@ -33,6 +33,12 @@ final class LatencyRecorder {
     counts.increment(stripe, slotOf(nanos / 1000));
   }
 
+  /** Records one value that is not a latency (a batch size, say), as is. */
+  void recordValue(int stripe, long value, long now) {
+    window.maybeRoll(now);
+    counts.increment(stripe, slotOf(value));
+  }
+
   /** Adds this recorder's counts over the rolling window into {@code into}. */
   void addWindow(long now, long[] into) {
     long[] counts = new long[SLOTS];

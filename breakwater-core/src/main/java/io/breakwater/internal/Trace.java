@@ -22,6 +22,20 @@ public final class Trace {
   private volatile boolean fromFallback;
   /** The request whose log this execution goes to, or null. */
   private volatile RequestContext requestLog;
+  /** Requests collapsed into this execution, or 0 when it is not a collapser's batch. */
+  private volatile int collapsed;
+
+  /** Marks this execution as the batch of {@code requests} collapsed requests. */
+  public void collapsed(int requests) {
+    if (requests < 1) {
+      throw new IllegalArgumentException("a batch holds at least 1 request, was " + requests);
+    }
+    collapsed = requests;
+  }
+
+  int collapsed() {
+    return collapsed;
+  }
 
   void logTo(RequestContext ctx) {
     requestLog = ctx;

@@ -280,7 +280,7 @@ final class WorkerExecution<T> extends AtomicInteger implements Runnable {
   private void onTimer() {
     if (timeOut() == TIMED_OUT) {
       long now = path.now();
-      path.engine().fallbackExecutor().execute(() -> {
+      path.engine().helperExecutor().execute(() -> {
         try (RequestContext.Scope scope = context.attach()) {
           complete(() -> path.timedOut(cmd, config, start, now, token, fallback, trace));
         }

@@ -73,7 +73,7 @@ class PropagationTest {
     });
     assertThat(f.get(5, TimeUnit.SECONDS)).isEqualTo("fallback");
     assertThat(inFallback.get()).isEqualTo("r-42");
-    assertThat(fallbackThread.get()).startsWith("breakwater-fallback-");
+    assertThat(fallbackThread.get()).startsWith("breakwater-helper-");
   }
 
   @Test
