@@ -7,6 +7,7 @@ import io.breakwater.internal.CommandState;
 import io.breakwater.internal.Engine;
 import io.breakwater.metrics.CommandSnapshot;
 import io.breakwater.metrics.MetricsSnapshot;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -27,7 +28,7 @@ public final class BreakwaterRuntime implements AutoCloseable {
   private final Engine engine;
 
   private BreakwaterRuntime(Builder b) {
-    this.engine = new Engine(b.clock);
+    this.engine = new Engine(b.clock, b.idleEviction.toNanos());
   }
 
   /** A runtime on the system clock. */
@@ -222,11 +223,38 @@ public final class BreakwaterRuntime implements AutoCloseable {
     engine.close();
   }
 
+  /**
+   * Forgets the state of commands idle for the configured period (see
+   * {@link Builder#idleEviction}); returns how many were evicted. Runs by itself as commands are
+   * created and snapshots are taken.
+   */
+  public int evictIdle() {
+    return engine.evictIdle();
+  }
+
   /** Builds a {@link BreakwaterRuntime}. Not thread-safe. */
   public static final class Builder {
+    /** Commands idle this long are forgotten unless configured otherwise: one hour. */
+    public static final Duration DEFAULT_IDLE_EVICTION = Duration.ofHours(1);
+
     private Clock clock = Clock.SYSTEM;
+    private Duration idleEviction = DEFAULT_IDLE_EVICTION;
 
     private Builder() {}
+
+    /**
+     * How long a command may go without executions before its metrics and breaker are
+     * forgotten (its configuration is kept); {@link Duration#ZERO} keeps everything
+     * forever, as Hystrix did. Default one hour.
+     */
+    public Builder idleEviction(Duration idle) {
+      Objects.requireNonNull(idle, "idleEviction must not be null");
+      if (idle.isNegative()) {
+        throw new IllegalArgumentException("idleEviction must not be negative, was " + idle);
+      }
+      this.idleEviction = idle;
+      return this;
+    }
 
     /** The clock for rolling windows and sleep windows; tests pass a fake one. */
     public Builder clock(Clock clock) {

@@ -36,6 +36,8 @@ public final class CollapserState {
   private volatile RollingWindow window;
   private volatile LatencyRecorder sizes;
   private volatile Batcher global;
+  private volatile long lastSeenBatched = -1;
+  private volatile long idleSinceNanos;
 
   CollapserState(String name, Engine engine, CollapserConfig config) {
     this.name = name;
@@ -108,6 +110,17 @@ public final class CollapserState {
       }
     }
     return b;
+  }
+
+  /** How long no request has been batched, as seen by successive calls. */
+  long idleFor(long now) {
+    long batched = counts.sum(BATCHED) + counts.sum(FROM_CACHE);
+    if (batched != lastSeenBatched) {
+      lastSeenBatched = batched;
+      idleSinceNanos = now;
+      return 0;
+    }
+    return now - idleSinceNanos;
   }
 
   public CollapserSnapshot snapshot() {

@@ -57,9 +57,19 @@ public final class Engine implements AutoCloseable {
   private volatile ThreadFactory virtualThreads;
   private volatile boolean closed;
 
-  public Engine(Clock clock) {
+  /** Idle time after which a command's state is evicted; 0 never evicts. */
+  private final long idleEvictionNanos;
+  private volatile long lastSweepNanos;
+
+  public Engine(Clock clock, long idleEvictionNanos) {
     this.clock = Objects.requireNonNull(clock, "clock");
+    if (idleEvictionNanos < 0) {
+      throw new IllegalArgumentException(
+          "idleEviction must not be negative, was " + idleEvictionNanos + " ns");
+    }
+    this.idleEvictionNanos = idleEvictionNanos;
     this.path = new CommandPath(this, clock, listeners);
+    this.lastSweepNanos = clock.nanoTime();
   }
 
   public Listeners listeners() {
@@ -82,8 +92,63 @@ public final class Engine implements AutoCloseable {
     }
     requireName("command name", name);
     ensureOpen();
+    maybeEvictIdle();
     return commands.computeIfAbsent(name, n ->
         new CommandState(n, clock, configs.getOrDefault(n, defaultConfig), listeners));
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Idle eviction
+  // ---------------------------------------------------------------------------------------
+
+  /**
+   * Sweeps for idle commands at most four times per idle period, piggy-backing on command
+   * creation and snapshots: no thread of its own, and a program that stops creating commands
+   * and reading metrics has nothing new to evict anyway.
+   */
+  private void maybeEvictIdle() {
+    if (idleEvictionNanos == 0) {
+      return;
+    }
+    long now = clock.nanoTime();
+    long last = lastSweepNanos;
+    if (now - last >= Math.max(idleEvictionNanos / 4, 1_000_000_000L)) {
+      lastSweepNanos = now;
+      evictIdle();
+    }
+  }
+
+  /**
+   * Forgets the state (metrics, breaker, semaphores) of every command that has not started an
+   * execution for the idle period, has none running and whose circuit is closed, and of idle
+   * collapsers. Configurations set for a name are kept and apply again on its next use.
+   *
+   * @return how many commands were evicted
+   */
+  public int evictIdle() {
+    if (idleEvictionNanos == 0) {
+      return 0;
+    }
+    long now = clock.nanoTime();
+    int evicted = 0;
+    for (CommandState cmd : commands.values()) {
+      long started = cmd.executionsStarted();
+      if (started != cmd.lastSeenExecutions) {
+        cmd.lastSeenExecutions = started;
+        cmd.idleSinceNanos = now;
+      } else if (now - cmd.idleSinceNanos >= idleEvictionNanos
+          && cmd.executionPermits.inUse() == 0
+          && cmd.circuitState() == io.breakwater.circuit.CircuitState.CLOSED
+          && commands.remove(cmd.name, cmd)) {
+        evicted++;
+      }
+    }
+    for (CollapserState c : collapsers.values()) {
+      if (c.idleFor(now) >= idleEvictionNanos) {
+        collapsers.remove(c.name(), c);
+      }
+    }
+    return evicted;
   }
 
   /** Whether a command has state (it ran, or was configured and looked up). */
@@ -278,6 +343,7 @@ public final class Engine implements AutoCloseable {
   // ---------------------------------------------------------------------------------------
 
   public MetricsSnapshot snapshot() {
+    maybeEvictIdle();
     List<CommandSnapshot> cs = new ArrayList<>();
     for (CommandState cmd : commands.values()) {
       cs.add(cmd.snapshot());
