@@ -1,0 +1,139 @@
+package io.breakwater;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.breakwater.event.EventType;
+import io.breakwater.metrics.ThreadPoolSnapshot;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class ThreadPoolTest {
+
+  private final BreakwaterRuntime runtime = BreakwaterRuntime.create();
+  private final CountDownLatch release = new CountDownLatch(1);
+
+  @AfterEach
+  void tearDown() {
+    release.countDown();
+    runtime.close();
+  }
+
+  private List<CompletableFuture<String>> hold(String command, int calls, CountDownLatch started) {
+    List<CompletableFuture<String>> held = new ArrayList<>();
+    for (int i = 0; i < calls; i++) {
+      held.add(runtime.submit(command, () -> {
+        started.countDown();
+        release.await();
+        return "done";
+      }, (kind, cause) -> kind.name()));
+    }
+    return held;
+  }
+
+  private ThreadPoolSnapshot pool(String key) {
+    return runtime.snapshot().threadPools().stream().filter(p -> p.name().equals(key))
+        .findFirst().orElseThrow();
+  }
+
+  @Test
+  void poolKeyComesFromOverrideThenGroupThenName() {
+    runtime.configure("a", CommandConfig.builder().group("users").build());
+    runtime.configure("b", CommandConfig.builder().group("users").threadPoolKey("special")
+        .build());
+    assertThat(runtime.execute("a", () -> Thread.currentThread().getName()))
+        .startsWith("breakwater-users-");
+    assertThat(runtime.execute("b", () -> Thread.currentThread().getName()))
+        .startsWith("breakwater-special-");
+    assertThat(runtime.execute("c", () -> Thread.currentThread().getName()))
+        .startsWith("breakwater-c-");
+  }
+
+  @Test
+  void growsAndShrinksAtRunTimeInEitherDirection() throws Exception {
+    runtime.configure("grow", CommandConfig.builder().timeoutEnabled(false).build());
+    runtime.configureThreadPool("grow", ThreadPoolConfig.builder().coreSize(2).build());
+    CountDownLatch two = new CountDownLatch(2);
+    List<CompletableFuture<String>> held = hold("grow", 3, two);
+    assertThat(two.await(5, TimeUnit.SECONDS)).isTrue();
+    assertThat(held.get(2).get(5, TimeUnit.SECONDS)).isEqualTo("REJECTED");
+
+    // core grows past the old maximum: Hystrix threw here (its issue 1897)
+    runtime.configureThreadPool("grow", ThreadPoolConfig.builder().coreSize(5).build());
+    CountDownLatch three = new CountDownLatch(3);
+    List<CompletableFuture<String>> more = hold("grow", 3, three);
+    assertThat(three.await(5, TimeUnit.SECONDS)).isTrue();
+    assertThat(pool("grow").corePoolSize()).isEqualTo(5);
+    assertThat(pool("grow").maximumPoolSize()).isEqualTo(5);
+
+    runtime.configureThreadPool("grow", ThreadPoolConfig.builder().coreSize(1).build());
+    assertThat(pool("grow").corePoolSize()).isEqualTo(1);
+    assertThat(pool("grow").maximumPoolSize()).isEqualTo(1);
+    release.countDown();
+    for (CompletableFuture<String> f : more) {
+      assertThat(f.get(5, TimeUnit.SECONDS)).isEqualTo("done");
+    }
+  }
+
+  @Test
+  void aQueueRejectsAtItsThresholdNotItsCapacity() throws Exception {
+    runtime.configure("queued", CommandConfig.builder().timeoutEnabled(false).build());
+    runtime.configureThreadPool("queued", ThreadPoolConfig.builder().coreSize(1)
+        .maxQueueSize(10).queueSizeRejectionThreshold(2).build());
+    CountDownLatch one = new CountDownLatch(1);
+    List<CompletableFuture<String>> held = hold("queued", 1, one);
+    assertThat(one.await(5, TimeUnit.SECONDS)).isTrue();
+    List<CompletableFuture<String>> queued = hold("queued", 2, new CountDownLatch(2));
+    await().atMost(Duration.ofSeconds(2)).until(() -> pool("queued").queueSize() == 2);
+
+    assertThat(runtime.execute("queued", () -> "ran", (k, c) -> k.name())).isEqualTo("REJECTED");
+    assertThat(pool("queued").rollingCountCommandRejections()).isEqualTo(1);
+    assertThat(runtime.snapshot("queued").rollingCount(EventType.THREAD_POOL_REJECTED))
+        .isEqualTo(1);
+
+    runtime.configureThreadPool("queued", ThreadPoolConfig.builder().coreSize(1)
+        .maxQueueSize(10).queueSizeRejectionThreshold(5).build());
+    held.addAll(queued);
+    held.addAll(hold("queued", 1, new CountDownLatch(1)));
+    assertThat(pool("queued").rollingCountCommandRejections()).isEqualTo(1);
+    release.countDown();
+    for (CompletableFuture<String> f : held) {
+      assertThat(f.get(5, TimeUnit.SECONDS)).isEqualTo("done");
+    }
+    assertThat(pool("queued").rollingCountThreadsExecuted()).isEqualTo(4);
+  }
+
+  @Test
+  void cancellingAQueuedFutureInterruptsOnlyWhenConfigured() throws Exception {
+    for (boolean interrupt : new boolean[] {false, true}) {
+      String name = "cancel-" + interrupt;
+      runtime.configure(name, CommandConfig.builder().timeoutEnabled(false)
+          .interruptOnFutureCancel(interrupt).build());
+      CountDownLatch started = new CountDownLatch(1);
+      CountDownLatch finished = new CountDownLatch(1);
+      boolean[] interrupted = new boolean[1];
+      CompletableFuture<String> f = runtime.submit(name, () -> {
+        started.countDown();
+        try {
+          Thread.sleep(interrupt ? 10_000 : 300);
+        } catch (InterruptedException e) {
+          interrupted[0] = true;
+        }
+        finished.countDown();
+        return "done";
+      }, null);
+      assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
+      assertThat(f.cancel(true)).isTrue();
+      assertThat(finished.await(5, TimeUnit.SECONDS)).isTrue();
+      assertThat(interrupted[0]).as("interrupted with interruptOnFutureCancel=" + interrupt)
+          .isEqualTo(interrupt);
+      assertThat(runtime.snapshot(name).rollingCount(EventType.CANCELLED)).isEqualTo(1);
+    }
+  }
+}
