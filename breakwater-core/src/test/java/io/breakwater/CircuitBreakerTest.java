@@ -221,6 +221,72 @@ class CircuitBreakerTest {
     assertThat(runtime.snapshot(NAME).rollingCount(EventType.FALLBACK_SUCCESS)).isZero();
   }
 
+  @Test
+  void concurrentCallersAfterTheSleepWindowAdmitExactlyOneTrial() throws Exception {
+    openCircuit();
+    clock.advanceMillis(5000);
+    int threads = 8;
+    java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(threads);
+    java.util.concurrent.CountDownLatch othersDone =
+        new java.util.concurrent.CountDownLatch(threads - 1);
+    AtomicInteger trials = new AtomicInteger();
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(threads);
+    try {
+      List<java.util.concurrent.Future<String>> answers = new java.util.ArrayList<>();
+      for (int i = 0; i < threads; i++) {
+        answers.add(pool.submit(() -> {
+          together.await();
+          String a = runtime.execute(NAME, () -> {
+            trials.incrementAndGet();
+            // Hold the trial until every other caller has had its answer.
+            othersDone.await(5, java.util.concurrent.TimeUnit.SECONDS);
+            return "trial";
+          }, (kind, cause) -> "refused");
+          if (a.equals("refused")) {
+            othersDone.countDown();
+          }
+          return a;
+        }));
+      }
+      int refused = 0;
+      for (java.util.concurrent.Future<String> f : answers) {
+        if (f.get(10, java.util.concurrent.TimeUnit.SECONDS).equals("refused")) {
+          refused++;
+        }
+      }
+      assertThat(trials).hasValue(1);
+      assertThat(refused).isEqualTo(threads - 1);
+      assertThat(runtime.circuitState(NAME)).isEqualTo(CircuitState.CLOSED);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void aTrialThatNeverReportsBackCannotWedgeTheBreaker() throws Exception {
+    openCircuit();
+    clock.advanceMillis(5000);
+    java.util.concurrent.CountDownLatch trialRunning = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    Thread stuck = new Thread(() -> runtime.execute(NAME, () -> {
+      trialRunning.countDown();
+      release.await();
+      return "stuck";
+    }, (kind, cause) -> "fallback"));
+    stuck.start();
+    assertThat(trialRunning.await(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    assertThat(succeed()).isEqualTo("fallback:SHORT_CIRCUITED");
+
+    clock.advanceMillis(5000); // no timeout configured: a sleep window later, a new trial
+    assertThat(succeed()).isEqualTo("ok");
+    assertThat(runtime.circuitState(NAME)).isEqualTo(CircuitState.CLOSED);
+
+    release.countDown(); // the stale trial's late success changes nothing
+    stuck.join(5000);
+    assertThat(runtime.circuitState(NAME)).isEqualTo(CircuitState.CLOSED);
+  }
+
   private void openCircuit() {
     for (int i = 0; i < 10; i++) {
       fail();
