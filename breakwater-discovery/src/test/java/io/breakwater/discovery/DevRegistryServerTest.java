@@ -203,7 +203,8 @@ class DevRegistryServerTest {
         + "\"Check\":{\"CheckID\":\"service:web-1:1\",\"TTL\":\"10s\"}}");
     assertThat(http.get("/v1/agent/checks").json().has("service:web-1:2")).isTrue();
     http.put("/v1/agent/service/register?replace-existing-checks", "{\"ID\":\"web-1\","
-        + "\"Name\":\"web\",\"Port\":1,\"Check\":{\"CheckID\":\"service:web-1:1\",\"TTL\":\"10s\"}}");
+        + "\"Name\":\"web\",\"Port\":1,"
+        + "\"Check\":{\"CheckID\":\"service:web-1:1\",\"TTL\":\"10s\"}}");
 
     assertThat(http.get("/v1/agent/checks").json().has("service:web-1:2")).isFalse();
     assertThat(http.get("/v1/agent/checks").json().has("service:web-1:1")).isTrue();
