@@ -57,6 +57,8 @@ final class ConsulHttpApi implements HttpHandler {
   private static final Duration MAX_WAIT = Duration.ofMinutes(10);
   private static final Duration MIN_DEREGISTER_AFTER = Duration.ofMinutes(1);
   private static final Pattern META_KEY = Pattern.compile("^[a-zA-Z0-9_-]+$");
+  private static final Set<String> DATA_MAPS = Set.of("Meta", "NodeMeta", "ServiceMeta",
+      "TaggedAddresses", "ServiceTaggedAddresses", "Definition");
   private static final Set<String> STATUSES =
       Set.of(AgentState.PASSING, AgentState.WARNING, AgentState.CRITICAL);
 
@@ -687,7 +689,9 @@ final class ConsulHttpApi implements HttpHandler {
       return;
     }
     if (garbage == Corruption.UNKNOWN_FIELDS) {
-      addUnknownFields(body);
+      if (body.isArray()) {
+        addUnknownFields(body);
+      }
       return;
     }
     if (garbage == Corruption.WRONG_TYPES && body.isEmpty() && body.isArray()) {
@@ -717,16 +721,24 @@ final class ConsulHttpApi implements HttpHandler {
     }
   }
 
+  /**
+   * Adds fields to every structure of an answer, but not to maps whose keys are data (Meta,
+   * TaggedAddresses, the service map of catalog/services): a new key there is not a new field.
+   */
   private static void addUnknownFields(JsonNode node) {
-    if (node.isObject()) {
-      List<JsonNode> children = new ArrayList<>();
-      node.elements().forEachRemaining(children::add);
-      children.forEach(ConsulHttpApi::addUnknownFields);
+    if (node.isArray()) {
+      node.forEach(ConsulHttpApi::addUnknownFields);
+    } else if (node.isObject()) {
       ObjectNode object = (ObjectNode) node;
+      List<String> names = new ArrayList<>();
+      object.fieldNames().forEachRemaining(names::add);
+      for (String name : names) {
+        if (!DATA_MAPS.contains(name)) {
+          addUnknownFields(object.get(name));
+        }
+      }
       object.put("BreakwaterFutureField", "from a Consul that does not exist yet");
       object.putObject("BreakwaterFutureObject").putArray("Items").add(1).add("two");
-    } else if (node.isArray()) {
-      node.forEach(ConsulHttpApi::addUnknownFields);
     }
   }
 
