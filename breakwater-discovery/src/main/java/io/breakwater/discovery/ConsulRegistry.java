@@ -437,10 +437,7 @@ public final class ConsulRegistry implements Registry {
       long waitMillis = config.blockingWait().toMillis();
       path.append("&index=").append(Long.toUnsignedString(index))
           .append("&wait=").append(waitMillis).append("ms");
-      // Consul may answer up to wait/16 late on purpose; a shorter timeout would cut off every
-      // quiet poll (rickfast/consul-client#135).
-      Duration wait = config.blockingWait();
-      timeout = wait.plus(wait.dividedBy(16)).plus(config.watchTimeoutMargin());
+      timeout = blockingTimeout();
     }
     String request = "GET " + path;
     Response response = http.send("GET", path.toString(), null, timeout);
@@ -457,6 +454,16 @@ public final class ConsulRegistry implements Registry {
           request + " answered X-Consul-Index '" + indexText + "', not a number");
     }
     return new Health(ConsulJson.health(response.body(), service), returned);
+  }
+
+  /**
+   * How long a blocking query may take: Consul holds it for {@code wait} and then adds up to
+   * wait/16 on purpose, so any shorter timeout cuts off every quiet poll
+   * (rickfast/consul-client#135); the margin covers the network and the server's own work.
+   */
+  Duration blockingTimeout() {
+    Duration wait = config.blockingWait();
+    return wait.plus(wait.dividedBy(16)).plus(config.watchTimeoutMargin());
   }
 
   private void remember(String service, List<ServiceInstance> instances) {
@@ -523,6 +530,11 @@ public final class ConsulRegistry implements Registry {
       }
     }
 
+    /**
+     * Hands a new subscriber the loop's current list, or before the loop's first answer the last
+     * good list a lookup left, so that a watch started while Consul is down still starts from
+     * what is known.
+     */
     void greet(Subscriber subscriber) {
       List<ServiceInstance> list;
       long at;
@@ -532,6 +544,10 @@ public final class ConsulRegistry implements Registry {
         at = version;
       } finally {
         state.unlock();
+      }
+      if (list == null) {
+        Snapshot last = lastGood.get(service);
+        list = last == null ? null : last.instances;
       }
       if (list != null) {
         subscriber.offer(at, list);

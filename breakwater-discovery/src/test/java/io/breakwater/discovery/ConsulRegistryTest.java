@@ -147,12 +147,12 @@ class ConsulRegistryTest {
     http = new RawHttp(server.uri());
     ConsulRegistry consul = client(builder().address(server.uri().toString())
         .automaticHeartbeats(true)
-        .checkTtl(Duration.ofMillis(600))
+        .checkTtl(Duration.ofMillis(800))
         .heartbeatInterval(Duration.ofMillis(100)));
 
     consul.register(A);
 
-    // Three TTLs pass; without heartbeats the check would have gone critical after one.
+    // Two TTLs pass; without heartbeats the check would have gone critical after one.
     await().during(Duration.ofMillis(1800)).atMost(Duration.ofSeconds(4))
         .until(() -> "passing".equals(checkStatus("service:web-1")));
     assertThat(server.requests().stream()
@@ -567,6 +567,27 @@ class ConsulRegistryTest {
     server.delayReads(Duration.ofMillis(900));
     await().atMost(Duration.ofSeconds(5)).until(() -> warningsContaining("timed out") == 1);
     assertThat(consul.instances("web")).containsExactly(A);
+  }
+
+  @Test
+  void blockingTimeoutIsWaitPlusASixteenthPlusTheMargin() {
+    ConsulRegistry consul = client(builder().blockingWait(Duration.ofMinutes(5))
+        .watchTimeoutMargin(Duration.ofSeconds(5)));
+
+    assertThat(consul.blockingTimeout()).isEqualTo(Duration.ofMillis(300_000 + 18_750 + 5_000));
+  }
+
+  @Test
+  void watchStartedWhileConsulIsDownBeginsWithTheLastGoodList() {
+    ConsulRegistry consul = client();
+    consul.register(A);
+    consul.instances("web");
+    server.close();
+    List<List<ServiceInstance>> seen = new CopyOnWriteArrayList<>();
+
+    consul.watch("web", seen::add);
+
+    assertThat(seen).containsExactly(List.of(A));
   }
 
   @Test
