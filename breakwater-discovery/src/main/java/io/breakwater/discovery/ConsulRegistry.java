@@ -402,6 +402,24 @@ public final class ConsulRegistry implements Registry {
     return leader.isEmpty() ? Optional.empty() : Optional.of(leader);
   }
 
+  /**
+   * The Consul servers ({@code GET /v1/status/peers}).
+   *
+   * @throws ConsulException when Consul does not answer well
+   */
+  public List<String> peers() {
+    return query("/v1/status/peers", ConsulJson::peers);
+  }
+
+  /**
+   * The name of the agent's node ({@code GET /v1/agent/self}, needs {@code agent:read}).
+   *
+   * @throws ConsulException when Consul does not answer well
+   */
+  public String nodeName() {
+    return query("/v1/agent/self", ConsulJson::nodeName);
+  }
+
   private interface Parser<T> {
     T parse(byte[] body) throws ConsulProblem;
   }

@@ -605,6 +605,27 @@ class ConsulRegistryTest {
     assertThat(warningsContaining("timed out")).isEqualTo(1);
   }
 
+  @Test
+  void catalogAndStatusQueriesAnswerOrThrowConsulsText() {
+    ConsulRegistry consul = client();
+    consul.register(A);
+    http.put("/v1/agent/service/register", "{\"ID\":\"db-1\",\"Name\":\"db\",\"Port\":5432,"
+        + "\"Tags\":[\"primary\"],\"Check\":{\"TTL\":\"30s\"}}");
+
+    assertThat(consul.services()).containsExactly(Map.entry("db", List.of("primary")),
+        Map.entry("web", List.of("blue")));
+    assertThat(consul.catalogInstances("db")).containsExactly(new ServiceInstance("db-1", "db",
+        "127.0.0.1", 5432, List.of("primary"), Map.of()));
+    assertThat(consul.leader()).contains("127.0.0.1:8300");
+    assertThat(consul.peers()).containsExactly("127.0.0.1:8300");
+    assertThat(consul.nodeName()).isEqualTo("breakwater-dev");
+
+    server.loseLeader(true);
+    assertThat(consul.leader()).isEmpty();
+    assertThatThrownBy(consul::services).isInstanceOf(ConsulException.class)
+        .hasMessage("Consul answered 500 to GET /v1/catalog/services: No cluster leader");
+  }
+
   // ---- the last good list -------------------------------------------------------------------
 
   @ParameterizedTest
