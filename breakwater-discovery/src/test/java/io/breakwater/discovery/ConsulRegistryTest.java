@@ -552,19 +552,19 @@ class ConsulRegistryTest {
   @Test
   void blockingTimeoutAllowsWaitPlusASixteenthPlusTheMargin() {
     ConsulRegistry consul = client(builder().blockingWait(Duration.ofMillis(400))
-        .watchTimeoutMargin(Duration.ofMillis(400)));
+        .watchTimeoutMargin(Duration.ofMillis(600)));
     consul.register(A);
     consul.watch("web", list -> { });
     await().atMost(Duration.ofSeconds(5)).until(() -> healthRequests().size() >= 2);
 
-    // 400 ms wait + 300 ms late stays inside 400 + 25 + 400 ms.
+    // 400 ms wait + 300 ms late stays inside 400 + 25 + 600 ms.
     server.delayReads(Duration.ofMillis(300));
     int before = healthRequests().size();
     await().atMost(Duration.ofSeconds(5)).until(() -> healthRequests().size() >= before + 3);
     assertThat(warningsContaining("timed out")).isZero();
 
-    // 400 ms wait + 900 ms late does not.
-    server.delayReads(Duration.ofMillis(900));
+    // 400 ms wait + 1000 ms late does not.
+    server.delayReads(Duration.ofMillis(1000));
     await().atMost(Duration.ofSeconds(5)).until(() -> warningsContaining("timed out") == 1);
     assertThat(consul.instances("web")).containsExactly(A);
   }
