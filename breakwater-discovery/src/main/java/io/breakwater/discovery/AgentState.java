@@ -289,10 +289,6 @@ final class AgentState {
     return servicesTableIndex;
   }
 
-  long index() {
-    return index;
-  }
-
   List<HealthEntry> health(String name) {
     List<HealthEntry> entries = new ArrayList<>();
     for (Service service : services.values()) {

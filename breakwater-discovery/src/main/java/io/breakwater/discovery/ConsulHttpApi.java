@@ -57,6 +57,8 @@ final class ConsulHttpApi implements HttpHandler {
   private static final Duration MAX_WAIT = Duration.ofMinutes(10);
   private static final Duration MIN_DEREGISTER_AFTER = Duration.ofMinutes(1);
   private static final Pattern META_KEY = Pattern.compile("^[a-zA-Z0-9_-]+$");
+  private static final Set<String> DATA_MAPS = Set.of("Meta", "NodeMeta", "ServiceMeta",
+      "TaggedAddresses", "ServiceTaggedAddresses", "Definition");
   private static final Set<String> STATUSES =
       Set.of(AgentState.PASSING, AgentState.WARNING, AgentState.CRITICAL);
 
@@ -140,16 +142,12 @@ final class ConsulHttpApi implements HttpHandler {
   /** One request in progress. */
   private final class Call {
     final HttpExchange exchange;
-    final String method;
-    final String path;
     final String rest;
     final Map<String, List<String>> query;
     final String token;
 
-    Call(HttpExchange exchange, String path, String rest, Map<String, List<String>> query) {
+    Call(HttpExchange exchange, String rest, Map<String, List<String>> query) {
       this.exchange = exchange;
-      this.method = exchange.getRequestMethod();
-      this.path = path;
       this.rest = rest;
       this.query = query;
       this.token = token(exchange, query);
@@ -213,7 +211,7 @@ final class ConsulHttpApi implements HttpHandler {
       }
       String rest = route.prefix ? path.substring(route.path.length()) : "";
       try {
-        route.endpoint.handle(new Call(exchange, path, rest, query));
+        route.endpoint.handle(new Call(exchange, rest, query));
       } catch (Reply reply) {
         send(exchange, reply.status, reply.body);
       }
@@ -665,7 +663,8 @@ final class ConsulHttpApi implements HttpHandler {
     switch (garbage) {
       case MALFORMED_JSON:
         String text = JSON.writeValueAsString(body);
-        sendRaw(call.exchange, text.substring(0, text.length() / 2) + "{\"Service\":{\"ID\"");
+        sendBytes(call.exchange, 200, "application/json", (text.substring(0, text.length() / 2)
+            + "{\"Service\":{\"ID\"").getBytes(StandardCharsets.UTF_8));
         break;
       case HUGE_BODY:
         sendHuge(call.exchange);
@@ -687,7 +686,9 @@ final class ConsulHttpApi implements HttpHandler {
       return;
     }
     if (garbage == Corruption.UNKNOWN_FIELDS) {
-      addUnknownFields(body);
+      if (body.isArray()) {
+        addUnknownFields(body);
+      }
       return;
     }
     if (garbage == Corruption.WRONG_TYPES && body.isEmpty() && body.isArray()) {
@@ -717,16 +718,24 @@ final class ConsulHttpApi implements HttpHandler {
     }
   }
 
+  /**
+   * Adds fields to every structure of an answer, but not to maps whose keys are data (Meta,
+   * TaggedAddresses, the service map of catalog/services): a new key there is not a new field.
+   */
   private static void addUnknownFields(JsonNode node) {
-    if (node.isObject()) {
-      List<JsonNode> children = new ArrayList<>();
-      node.elements().forEachRemaining(children::add);
-      children.forEach(ConsulHttpApi::addUnknownFields);
+    if (node.isArray()) {
+      node.forEach(ConsulHttpApi::addUnknownFields);
+    } else if (node.isObject()) {
       ObjectNode object = (ObjectNode) node;
+      List<String> names = new ArrayList<>();
+      object.fieldNames().forEachRemaining(names::add);
+      for (String name : names) {
+        if (!DATA_MAPS.contains(name)) {
+          addUnknownFields(object.get(name));
+        }
+      }
       object.put("BreakwaterFutureField", "from a Consul that does not exist yet");
       object.putObject("BreakwaterFutureObject").putArray("Items").add(1).add("two");
-    } else if (node.isArray()) {
-      node.forEach(ConsulHttpApi::addUnknownFields);
     }
   }
 
@@ -1014,33 +1023,25 @@ final class ConsulHttpApi implements HttpHandler {
 
   // ---- responses ----------------------------------------------------------------------------
 
+  /** Consul's errors: plain text, no body at all when there is no text. */
   private static void send(HttpExchange exchange, int status, String text) throws IOException {
-    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-    exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+    sendBytes(exchange, status, "text/plain; charset=utf-8",
+        text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static void sendJson(HttpExchange exchange, int status, JsonNode body)
+      throws IOException {
+    sendBytes(exchange, status, "application/json", JSON.writeValueAsBytes(body));
+  }
+
+  private static void sendBytes(HttpExchange exchange, int status, String contentType,
+      byte[] bytes) throws IOException {
+    exchange.getResponseHeaders().set("Content-Type", contentType);
     exchange.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
     if (bytes.length > 0) {
       try (OutputStream out = exchange.getResponseBody()) {
         out.write(bytes);
       }
-    }
-  }
-
-  private static void sendJson(HttpExchange exchange, int status, JsonNode body)
-      throws IOException {
-    byte[] bytes = JSON.writeValueAsBytes(body);
-    exchange.getResponseHeaders().set("Content-Type", "application/json");
-    exchange.sendResponseHeaders(status, bytes.length);
-    try (OutputStream out = exchange.getResponseBody()) {
-      out.write(bytes);
-    }
-  }
-
-  private static void sendRaw(HttpExchange exchange, String text) throws IOException {
-    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-    exchange.getResponseHeaders().set("Content-Type", "application/json");
-    exchange.sendResponseHeaders(200, bytes.length);
-    try (OutputStream out = exchange.getResponseBody()) {
-      out.write(bytes);
     }
   }
 

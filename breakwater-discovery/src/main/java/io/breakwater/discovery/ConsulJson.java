@@ -57,20 +57,21 @@ final class ConsulJson {
       if (!allPassing(entry.get("Checks"), where)) {
         continue;
       }
-      String name = text(svc, "Service", where, true);
+      String inService = "Service of " + where;
+      String name = text(svc, "Service", inService, true);
       if (!name.equals(service)) {
         continue;
       }
-      String address = text(svc, "Address", where, false);
+      String address = text(svc, "Address", inService, false);
       if (address.isEmpty()) {
         JsonNode node = entry.get("Node");
         if (node != null && !node.isNull()) {
           requireObject(node, "Node of " + where);
-          address = text(node, "Address", where, false);
+          address = text(node, "Address", "Node of " + where, false);
         }
       }
-      result.add(instance(text(svc, "ID", where, true), name, address,
-          svc.get("Port"), svc.get("Tags"), svc.get("Meta"), "Service of " + where));
+      result.add(instance(text(svc, "ID", inService, true), name, address,
+          svc.get("Port"), svc.get("Tags"), svc.get("Meta"), inService));
     }
     return List.copyOf(result);
   }

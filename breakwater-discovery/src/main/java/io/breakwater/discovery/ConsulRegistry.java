@@ -402,6 +402,24 @@ public final class ConsulRegistry implements Registry {
     return leader.isEmpty() ? Optional.empty() : Optional.of(leader);
   }
 
+  /**
+   * The Consul servers ({@code GET /v1/status/peers}).
+   *
+   * @throws ConsulException when Consul does not answer well
+   */
+  public List<String> peers() {
+    return query("/v1/status/peers", ConsulJson::peers);
+  }
+
+  /**
+   * The name of the agent's node ({@code GET /v1/agent/self}, needs {@code agent:read}).
+   *
+   * @throws ConsulException when Consul does not answer well
+   */
+  public String nodeName() {
+    return query("/v1/agent/self", ConsulJson::nodeName);
+  }
+
   private interface Parser<T> {
     T parse(byte[] body) throws ConsulProblem;
   }
@@ -437,10 +455,7 @@ public final class ConsulRegistry implements Registry {
       long waitMillis = config.blockingWait().toMillis();
       path.append("&index=").append(Long.toUnsignedString(index))
           .append("&wait=").append(waitMillis).append("ms");
-      // Consul may answer up to wait/16 late on purpose; a shorter timeout would cut off every
-      // quiet poll (rickfast/consul-client#135).
-      Duration wait = config.blockingWait();
-      timeout = wait.plus(wait.dividedBy(16)).plus(config.watchTimeoutMargin());
+      timeout = blockingTimeout();
     }
     String request = "GET " + path;
     Response response = http.send("GET", path.toString(), null, timeout);
@@ -457,6 +472,16 @@ public final class ConsulRegistry implements Registry {
           request + " answered X-Consul-Index '" + indexText + "', not a number");
     }
     return new Health(ConsulJson.health(response.body(), service), returned);
+  }
+
+  /**
+   * How long a blocking query may take: Consul holds it for {@code wait} and then adds up to
+   * wait/16 on purpose, so any shorter timeout cuts off every quiet poll
+   * (rickfast/consul-client#135); the margin covers the network and the server's own work.
+   */
+  Duration blockingTimeout() {
+    Duration wait = config.blockingWait();
+    return wait.plus(wait.dividedBy(16)).plus(config.watchTimeoutMargin());
   }
 
   private void remember(String service, List<ServiceInstance> instances) {
@@ -523,6 +548,11 @@ public final class ConsulRegistry implements Registry {
       }
     }
 
+    /**
+     * Hands a new subscriber the loop's current list, or before the loop's first answer the last
+     * good list a lookup left, so that a watch started while Consul is down still starts from
+     * what is known.
+     */
     void greet(Subscriber subscriber) {
       List<ServiceInstance> list;
       long at;
@@ -532,6 +562,10 @@ public final class ConsulRegistry implements Registry {
         at = version;
       } finally {
         state.unlock();
+      }
+      if (list == null) {
+        Snapshot last = lastGood.get(service);
+        list = last == null ? null : last.instances;
       }
       if (list != null) {
         subscriber.offer(at, list);

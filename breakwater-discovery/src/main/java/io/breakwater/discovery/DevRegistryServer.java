@@ -210,7 +210,11 @@ public final class DevRegistryServer implements AutoCloseable {
       String value = args[++i];
       switch (option) {
         case "--port":
-          builder.port(Integer.parseInt(value));
+          try {
+            builder.port(Integer.parseInt(value));
+          } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--port must be a number: was " + value, e);
+          }
           break;
         case "--host":
           builder.host(value);
