@@ -62,6 +62,25 @@ class BreakwaterTest {
   }
 
   @Test
+  void aClosedRuntimeRefusesCallsClearlyAndLeaksNoPermit() {
+    BreakwaterRuntime runtime = BreakwaterRuntime.create();
+    runtime.configure("closing", CommandConfig.builder().isolation(Isolation.SEMAPHORE)
+        .maxConcurrentRequests(1).build());
+    runtime.execute("closing", () -> "warm");
+    runtime.close();
+    for (int i = 0; i < 3; i++) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+          () -> runtime.execute("closing", () -> "x"))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessage("this Breakwater runtime is closed");
+    }
+    assertThat(runtime.snapshot("closing").currentConcurrency()).isZero();
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+        () -> runtime.execute("never-used", () -> "x"))
+        .hasMessage("this Breakwater runtime is closed");
+  }
+
+  @Test
   void shutdownStopsTheSharedRuntimeAndTheNextUseStartsAFreshOne() {
     BreakwaterRuntime first = Breakwater.runtime();
     Breakwater.shutdown();

@@ -58,7 +58,13 @@ final class AsyncExecution<T> extends AtomicInteger {
 
   void start(Supplier<? extends CompletionStage<? extends T>> run, Timer t) {
     if (config.timeoutEnabled()) {
-      timer = t.schedule(this::onTimer, config.timeoutMillis() * 1_000_000L);
+      try {
+        timer = t.schedule(this::onTimer, config.timeoutMillis() * 1_000_000L);
+      } catch (RuntimeException closed) {
+        set(CANCELLED);
+        cmd.executionPermits.release(permitStripe);
+        throw closed;
+      }
     }
     CompletionStage<? extends T> stage;
     try {

@@ -266,10 +266,16 @@ final class CommandPath {
     if (!cmd.executionPermits.tryAcquire(stripe, cmd.metrics.bucket())) {
       return rejected(cmd, config, start, token, EventType.SEMAPHORE_REJECTED, fallback, trace);
     }
-    CallerTimeout timeout = config.timeoutEnabled()
-        ? CallerTimeout.arm(engine.timer(), config.timeoutMillis() * 1_000_000L,
-            config.interruptOnTimeout())
-        : null;
+    CallerTimeout timeout;
+    try {
+      timeout = config.timeoutEnabled()
+          ? CallerTimeout.arm(engine.timer(), config.timeoutMillis() * 1_000_000L,
+              config.interruptOnTimeout())
+          : null;
+    } catch (RuntimeException closed) {
+      cmd.executionPermits.release(stripe);
+      throw closed;
+    }
     T value = null;
     Throwable thrown = null;
     try {

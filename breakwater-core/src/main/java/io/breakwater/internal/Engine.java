@@ -220,18 +220,21 @@ public final class Engine implements AutoCloseable {
   public <T> T execute(
       CommandState cmd, String cacheKey, Callable<? extends T> run, Fallback<T> fallback,
       Trace trace) {
+    ensureOpen();
     return path.execute(cmd, cacheKey, run, fallback, trace);
   }
 
   public <T> CompletableFuture<T> submit(
       CommandState cmd, String cacheKey, Callable<? extends T> run, Fallback<T> fallback,
       Trace trace) {
+    ensureOpen();
     return path.submit(cmd, cacheKey, run, fallback, trace);
   }
 
   public <T> CompletableFuture<T> executeAsync(
       CommandState cmd, String cacheKey, Supplier<? extends CompletionStage<? extends T>> run,
       Fallback<T> fallback, Trace trace) {
+    ensureOpen();
     return path.executeAsync(cmd, cacheKey, run, fallback, trace);
   }
 

@@ -20,7 +20,14 @@ final class Timer implements AutoCloseable {
   private volatile boolean closed;
 
   ScheduledFuture<?> schedule(Runnable task, long delayNanos) {
-    return executor().schedule(task, delayNanos, TimeUnit.NANOSECONDS);
+    if (closed) {
+      throw new IllegalStateException("this Breakwater runtime is closed");
+    }
+    try {
+      return executor().schedule(task, delayNanos, TimeUnit.NANOSECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      throw new IllegalStateException("this Breakwater runtime is closed", e);
+    }
   }
 
   private ScheduledThreadPoolExecutor executor() {
