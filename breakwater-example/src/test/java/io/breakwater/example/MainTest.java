@@ -40,7 +40,7 @@ class MainTest {
   void demoShowsTheCircuitOpeningAndClosingAndExitsCleanly() {
     Set<String> before = breakwaterThreads();
 
-    int code = Main.run(new String[] {"demo", "--duration", "12"}, out, err);
+    int code = Main.run(new String[] {"demo", "--duration", "16"}, out, err);
 
     assertThat(code).isZero();
     String output = out();
@@ -49,7 +49,7 @@ class MainTest {
     assertThat(output).contains("circuit HALF_OPEN -> CLOSED");
     List<String> rows = Arrays.stream(output.split("\n"))
         .filter(line -> line.matches("\\s*\\d+s\\s.*")).collect(Collectors.toList());
-    assertThat(rows).hasSize(12);
+    assertThat(rows).hasSize(16);
     assertThat(rows).first().asString().contains("healthy").contains("CLOSED");
     // While failing with the circuit open, the fallback answers and the server sees nothing.
     assertThat(rows).anySatisfy(row -> assertThat(row)

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.breakwater.Breakwater;
 import io.breakwater.BreakwaterRuntime;
 import io.breakwater.CommandConfig;
 import io.breakwater.Isolation;
@@ -123,6 +124,30 @@ class CommandInterceptorTest {
     assertThat(interceptor.commandName(UNARY)).isEqualTo(name);
     assertThat(runtime.snapshot(name).cumulativeCount(EventType.SUCCESS)).isEqualTo(1);
     assertThat(runtime.config(name).group()).isEqualTo("grpc.testing.SimpleService");
+  }
+
+  @Test
+  void withoutARuntimeTheSharedOneIsUsedAndItsReplacementGetsTheConfigAgain() {
+    CommandInterceptor interceptor = CommandInterceptor.builder().command(UNARY, COMMAND)
+        .config(UNARY, config().timeoutMillis(4321).build()).build();
+    SimpleServiceGrpc.SimpleServiceBlockingStub stub = blocking(interceptor);
+    try {
+      stub.unaryRpc(TestService.request("one"));
+      assertThat(Breakwater.runtime().snapshot(COMMAND).cumulativeCount(EventType.SUCCESS))
+          .isEqualTo(1);
+      assertThat(Breakwater.runtime().config(COMMAND).timeoutMillis()).isEqualTo(4321);
+
+      Breakwater.shutdown();
+      stub.unaryRpc(TestService.request("two"));
+
+      assertThat(Breakwater.runtime().snapshot(COMMAND).cumulativeCount(EventType.SUCCESS))
+          .isEqualTo(1);
+      assertThat(Breakwater.runtime().config(COMMAND).timeoutMillis()).isEqualTo(4321);
+      assertThat(Breakwater.runtime().config(COMMAND).group())
+          .isEqualTo("grpc.testing.SimpleService");
+    } finally {
+      Breakwater.shutdown();
+    }
   }
 
   @Test
