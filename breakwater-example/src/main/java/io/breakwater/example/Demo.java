@@ -1,0 +1,226 @@
+package io.breakwater.example;
+
+import io.breakwater.BreakwaterRuntime;
+import io.breakwater.circuit.CircuitState;
+import io.breakwater.circuit.CircuitTransition;
+import io.breakwater.discovery.EmbeddedRegistry;
+import io.breakwater.event.CommandListener;
+import io.breakwater.event.EventType;
+import io.breakwater.grpc.ServiceRunner;
+import io.breakwater.metrics.CommandSnapshot;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The demo: a registry, example.service and a client in one process, all on 127.0.0.1, then a
+ * fault scenario at a steady rate through four phases (healthy, failing, hanging, healed) with
+ * one line of figures a second.
+ *
+ * <p>Calls are issued by a scheduler thread without waiting for answers, so a hanging server
+ * cannot slow the rate down; the main thread only keeps time, switches phases and prints. The
+ * figures of each line are differences over that second: the client's from the command's
+ * cumulative counts, the server's from its own count of calls that reached it.
+ */
+final class Demo {
+
+  private enum Phase {
+    HEALTHY("healthy"), FAILING("failing"), HANGING("hanging"), HEALED("healed");
+
+    final String label;
+
+    Phase(String label) {
+      this.label = label;
+    }
+
+    void applyTo(ExampleServer server) {
+      server.heal();
+      if (this == FAILING) {
+        server.failEveryCall(true);
+      } else if (this == HANGING) {
+        server.hang(true);
+      }
+    }
+  }
+
+  private static final String HEADER_FORMAT =
+      "%5s  %-8s %6s %6s %6s %8s %8s %7s %9s  %-9s %7s%n";
+  private static final String ROW_FORMAT =
+      "%4ds  %-8s %6d %6d %6d %8d %8d %7d %9d  %-9s %7d%n";
+
+  private final DemoOptions options;
+  private final PrintStream out;
+  private final AtomicLong issued = new AtomicLong();
+  private final AtomicLong inFlight = new AtomicLong();
+  private final AtomicInteger opened = new AtomicInteger();
+  private final AtomicInteger closed = new AtomicInteger();
+
+  Demo(DemoOptions options, PrintStream out) {
+    this.options = options;
+    this.out = out;
+  }
+
+  void run() throws InterruptedException {
+    ExampleServer server = new ExampleServer();
+    try (EmbeddedRegistry registry = EmbeddedRegistry.create();
+        BreakwaterRuntime runtime = BreakwaterRuntime.create();
+        ServiceRunner runner = ServiceRunner.builder(ExampleClient.SERVICE)
+            .registry(registry)
+            .addService(server)
+            .shutdownTimeout(Duration.ofSeconds(1))
+            .start();
+        ExampleClient client = new ExampleClient(registry, runtime)) {
+      out.println("Breakwater demo: everything below runs in this process on 127.0.0.1");
+      out.println("Registry: embedded; " + ExampleClient.SERVICE + " registered as "
+          + runner.instance().id() + " at " + runner.instance().authority());
+      out.println("Client: breakwater://" + ExampleClient.SERVICE + " through command "
+          + ExampleClient.COMMAND);
+      out.println("Response: " + client.call("World").getMsg());
+      out.println();
+      runtime.addListener(new TransitionPrinter());
+      faultScenario(server, runtime, client);
+    }
+  }
+
+  private void faultScenario(ExampleServer server, BreakwaterRuntime runtime,
+      ExampleClient client) throws InterruptedException {
+    int seconds = options.durationSeconds();
+    out.printf("Fault scenario: %d calls/s for %d s, phases healthy -> failing -> hanging -> "
+        + "healed%n", options.rate(), seconds);
+    out.printf("%s: timeout %d ms, max concurrent %d, error threshold %d %%, volume threshold "
+        + "%d, sleep window %d ms, rolling window %d ms%n%n", ExampleClient.COMMAND,
+        ExampleClient.TIMEOUT_MILLIS, ExampleClient.MAX_CONCURRENT_REQUESTS,
+        ExampleClient.ERROR_THRESHOLD_PERCENTAGE, ExampleClient.REQUEST_VOLUME_THRESHOLD,
+        ExampleClient.SLEEP_WINDOW_MILLIS, ExampleClient.ROLLING_WINDOW_MILLIS);
+    out.printf(HEADER_FORMAT, "time", "phase", "calls", "ok", "failed", "timeouts",
+        "rejected", "short", "fallbacks", "circuit", "server");
+
+    Figures start = Figures.of(runtime.snapshot(ExampleClient.COMMAND), issued.get(),
+        server.callsReceived());
+    Figures previous = start;
+    Phase phase = Phase.HEALTHY;
+    phase.applyTo(server);
+    ScheduledExecutorService driver = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "breakwater-demo-driver");
+      t.setDaemon(true);
+      return t;
+    });
+    long begin = System.nanoTime();
+    try {
+      driver.scheduleAtFixedRate(() -> issue(client), 0, 1_000_000_000L / options.rate(),
+          TimeUnit.NANOSECONDS);
+      for (int second = 1; second <= seconds; second++) {
+        sleepUntil(begin + second * 1_000_000_000L);
+        CommandSnapshot snapshot = runtime.snapshot(ExampleClient.COMMAND);
+        Figures now = Figures.of(snapshot, issued.get(), server.callsReceived());
+        Figures d = now.minus(previous);
+        out.printf(ROW_FORMAT, second, phase.label, d.calls, d.successes, d.failures,
+            d.timeouts, d.rejections, d.shortCircuits, d.fallbacks,
+            snapshot.circuitState(), d.serverCalls);
+        previous = now;
+        Phase next = phaseAt(second, seconds);
+        if (next != phase) {
+          phase = next;
+          phase.applyTo(server);
+        }
+      }
+    } finally {
+      driver.shutdownNow();
+      driver.awaitTermination(5, TimeUnit.SECONDS);
+    }
+    // Calls still out are answered within the timeout, by the server or the fallback.
+    long deadline = System.nanoTime() + (ExampleClient.TIMEOUT_MILLIS + 1500) * 1_000_000L;
+    while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    CommandSnapshot last = runtime.snapshot(ExampleClient.COMMAND);
+    printSummary(Figures.of(last, issued.get(), server.callsReceived()).minus(start),
+        last.circuitState(), seconds);
+  }
+
+  private void issue(ExampleClient client) {
+    issued.incrementAndGet();
+    inFlight.incrementAndGet();
+    client.callAsync("World").whenComplete((response, error) -> inFlight.decrementAndGet());
+  }
+
+  /** The phase that runs after {@code second} of {@code total}: four equal quarters. */
+  private static Phase phaseAt(int second, int total) {
+    int quarter = Math.min(3, second * 4 / total);
+    return Phase.values()[quarter];
+  }
+
+  private void printSummary(Figures f, CircuitState state, int seconds) {
+    long answeredByServer = f.successes;
+    out.println();
+    out.printf("Summary: %d calls in %d s; %d answered by %s, %d by the fallback "
+        + "(%d failed, %d timed out, %d rejected, %d short-circuited)%n", f.calls, seconds,
+        answeredByServer, ExampleClient.SERVICE, f.fallbacks, f.failures, f.timeouts,
+        f.rejections, f.shortCircuits);
+    out.printf("The server saw %d of the %d calls; the circuit opened %d time(s), closed %d "
+        + "time(s), and is %s%n", f.serverCalls, f.calls, opened.get(), closed.get(), state);
+  }
+
+  private static void sleepUntil(long nanoTime) throws InterruptedException {
+    long left;
+    while ((left = nanoTime - System.nanoTime()) > 0) {
+      TimeUnit.NANOSECONDS.sleep(left);
+    }
+  }
+
+  /** Prints circuit transitions as they happen, between the lines of figures. */
+  private final class TransitionPrinter implements CommandListener {
+    @Override
+    public void onCircuitTransition(CircuitTransition t) {
+      if (t.from() == CircuitState.CLOSED && t.to() == CircuitState.OPEN) {
+        opened.incrementAndGet();
+      } else if (t.to() == CircuitState.CLOSED) {
+        closed.incrementAndGet();
+      }
+      out.printf("       circuit %s -> %s: %s%n", t.from(), t.to(), t.reason());
+    }
+  }
+
+  /** Counts at one moment; differences of two are the figures of a line. */
+  private static final class Figures {
+    long calls;
+    long successes;
+    long failures;
+    long timeouts;
+    long rejections;
+    long shortCircuits;
+    long fallbacks;
+    long serverCalls;
+
+    static Figures of(CommandSnapshot s, long calls, long serverCalls) {
+      Figures f = new Figures();
+      f.calls = calls;
+      f.successes = s.cumulativeCount(EventType.SUCCESS);
+      f.failures = s.cumulativeCount(EventType.FAILURE);
+      f.timeouts = s.cumulativeCount(EventType.TIMEOUT);
+      f.rejections = s.cumulativeCount(EventType.SEMAPHORE_REJECTED)
+          + s.cumulativeCount(EventType.THREAD_POOL_REJECTED);
+      f.shortCircuits = s.cumulativeCount(EventType.SHORT_CIRCUITED);
+      f.fallbacks = s.cumulativeCount(EventType.FALLBACK_SUCCESS);
+      f.serverCalls = serverCalls;
+      return f;
+    }
+
+    Figures minus(Figures o) {
+      Figures d = new Figures();
+      d.calls = calls - o.calls;
+      d.successes = successes - o.successes;
+      d.failures = failures - o.failures;
+      d.timeouts = timeouts - o.timeouts;
+      d.rejections = rejections - o.rejections;
+      d.shortCircuits = shortCircuits - o.shortCircuits;
+      d.fallbacks = fallbacks - o.fallbacks;
+      d.serverCalls = serverCalls - o.serverCalls;
+      return d;
+    }
+  }
+}

@@ -1,0 +1,91 @@
+package io.breakwater.example;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+class MainTest {
+
+  private final ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
+  private final PrintStream out = new PrintStream(outBytes, true, StandardCharsets.UTF_8);
+  private final PrintStream err = new PrintStream(errBytes, true, StandardCharsets.UTF_8);
+
+  private String out() {
+    return outBytes.toString(StandardCharsets.UTF_8);
+  }
+
+  private String err() {
+    return errBytes.toString(StandardCharsets.UTF_8);
+  }
+
+  private static Set<String> breakwaterThreads() {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(Thread::isAlive)
+        .map(Thread::getName)
+        .filter(name -> name.startsWith("breakwater-"))
+        .collect(Collectors.toSet());
+  }
+
+  @Test
+  void demoShowsTheCircuitOpeningAndClosingAndExitsCleanly() {
+    Set<String> before = breakwaterThreads();
+
+    int code = Main.run(new String[] {"demo", "--duration", "16"}, out, err);
+
+    assertThat(code).isZero();
+    String output = out();
+    assertThat(output).contains("Response: Hello World");
+    assertThat(output).contains("circuit CLOSED -> OPEN");
+    assertThat(output).contains("circuit HALF_OPEN -> CLOSED");
+    List<String> rows = Arrays.stream(output.split("\n"))
+        .filter(line -> line.matches("\\s*\\d+s\\s.*")).collect(Collectors.toList());
+    assertThat(rows).hasSize(16);
+    assertThat(rows).first().asString().contains("healthy").contains("CLOSED");
+    // While failing with the circuit open, the fallback answers and the server sees nothing.
+    assertThat(rows).anySatisfy(row -> assertThat(row)
+        .matches("\\s*\\d+s\\s+(failing|hanging)\\s+\\d+\\s+0\\s+0\\s+0\\s+0\\s+[1-9]\\d*"
+            + "\\s+[1-9]\\d*\\s+OPEN\\s+0"));
+    assertThat(rows).last().asString().contains("healed").contains("CLOSED");
+    assertThat(output).contains("Summary: ").contains("The server saw ");
+    assertThat(err()).isEmpty();
+    await().atMost(Duration.ofSeconds(5)).untilAsserted(
+        () -> assertThat(breakwaterThreads()).isSubsetOf(before));
+  }
+
+  @Test
+  void badArgumentsPrintTheUsageOnStderrAndExitWithTwo() {
+    assertThat(Main.run(new String[] {"--rate", "0"}, out, err)).isEqualTo(2);
+    assertThat(err()).contains("--rate must be between 1 and 500, was 0").contains("usage:");
+
+    assertThat(Main.run(new String[] {"fly"}, out, err)).isEqualTo(2);
+    assertThat(err()).contains("unknown command 'fly'");
+
+    assertThat(Main.run(new String[] {"demo", "--duration"}, out, err)).isEqualTo(2);
+    assertThat(err()).contains("--duration needs a value");
+
+    assertThat(Main.run(new String[] {"demo", "--duration=abc"}, out, err)).isEqualTo(2);
+    assertThat(err()).contains("--duration must be a whole number, was 'abc'");
+    assertThat(out()).isEmpty();
+  }
+
+  @Test
+  void optionsAcceptBothSpellingsAndHelpPrintsTheUsage() throws Exception {
+    assertThat(DemoOptions.parse()).isEqualTo(new DemoOptions(20, 30, false));
+    assertThat(DemoOptions.parse("demo", "--rate=50", "--duration", "10s"))
+        .isEqualTo(new DemoOptions(50, 10, false));
+
+    assertThat(Main.run(new String[] {"--help"}, out, err)).isZero();
+    assertThat(out()).contains("usage:").contains("--duration");
+    assertThat(err()).isEmpty();
+  }
+}
