@@ -41,7 +41,7 @@ public final class Engine implements AutoCloseable {
   private final int id = ENGINES.incrementAndGet();
   private final Clock clock;
   private final Listeners listeners = new Listeners();
-  private final Timer timer = new Timer();
+  private final Timer timer;
   private final Propagation propagation = new Propagation();
   private final CommandPath path;
   private final ConcurrentHashMap<String, CommandState> commands = new ConcurrentHashMap<>();
@@ -56,6 +56,8 @@ public final class Engine implements AutoCloseable {
   private volatile ThreadPoolExecutor helperThreads;
   private volatile ThreadFactory virtualThreads;
   private volatile boolean closed;
+  /** Set once close has fired every pending timer: helper threads may stop. */
+  private boolean helpersClosed;
 
   /** Idle time after which a command's state is evicted; 0 never evicts. */
   private final long idleEvictionNanos;
@@ -68,8 +70,14 @@ public final class Engine implements AutoCloseable {
           "idleEviction must not be negative, was " + idleEvictionNanos + " ns");
     }
     this.idleEvictionNanos = idleEvictionNanos;
+    this.timer = new Timer("breakwater-timer-" + id);
     this.path = new CommandPath(this, clock, listeners);
     this.lastSweepNanos = clock.nanoTime();
+  }
+
+  /** This engine's number, part of the names of its timer and helper threads. */
+  public int id() {
+    return id;
   }
 
   public Listeners listeners() {
@@ -301,7 +309,9 @@ public final class Engine implements AutoCloseable {
       return e;
     }
     synchronized (lifecycle) {
-      ensureOpen();
+      if (helpersClosed) {
+        throw new IllegalStateException("this Breakwater runtime is closed");
+      }
       if (helperThreads == null) {
         AtomicInteger n = new AtomicInteger();
         helperThreads = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS,
@@ -373,28 +383,33 @@ public final class Engine implements AutoCloseable {
   }
 
   /**
-   * Stops every thread this engine started: the timer, the pools (running executions are
-   * interrupted) and the fallback threads. Executions still waiting get their timeout or
-   * interruption answer; new executions are refused with an {@link IllegalStateException}.
+   * Stops every thread this engine started. Running pool executions are interrupted, queued ones
+   * and those waiting for a timeout get their timeout answer (the fallback) at once, pending
+   * collapser batches run; new executions are refused with an {@link IllegalStateException}.
    */
   @Override
   public void close() {
     List<ThreadPoolIsolation> toStop;
-    ThreadPoolExecutor fallbacks;
     synchronized (lifecycle) {
       if (closed) {
         return;
       }
       closed = true;
       toStop = new ArrayList<>(pools.values());
-      fallbacks = helperThreads;
     }
     for (ThreadPoolIsolation pool : toStop) {
       pool.close();
     }
+    // Fires pending timeouts and collapser windows; their answers run on the helper threads,
+    // which therefore stop last.
     timer.close();
-    if (fallbacks != null) {
-      fallbacks.shutdown();
+    ThreadPoolExecutor helpers;
+    synchronized (lifecycle) {
+      helpersClosed = true;
+      helpers = helperThreads;
+    }
+    if (helpers != null) {
+      helpers.shutdown();
     }
   }
 

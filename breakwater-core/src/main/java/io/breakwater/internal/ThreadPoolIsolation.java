@@ -70,7 +70,7 @@ final class ThreadPoolIsolation implements AutoCloseable {
       return false;
     }
     try {
-      e.execute(() -> runCounted(task));
+      e.execute(new Counted(task));
       return true;
     } catch (RejectedExecutionException rejected) {
       counts.increment(stripe, REJECTED);
@@ -78,14 +78,24 @@ final class ThreadPoolIsolation implements AutoCloseable {
     }
   }
 
-  private void runCounted(Runnable task) {
-    int nowActive = active.incrementAndGet();
-    notePeak(nowActive);
-    try {
-      task.run();
-    } finally {
-      active.decrementAndGet();
-      counts.increment(Stripes.current(), EXECUTED);
+  /** A task as the executor holds it, so that close can tell what it drops. */
+  private final class Counted implements Runnable {
+    final Runnable task;
+
+    Counted(Runnable task) {
+      this.task = task;
+    }
+
+    @Override
+    public void run() {
+      int nowActive = active.incrementAndGet();
+      notePeak(nowActive);
+      try {
+        task.run();
+      } finally {
+        active.decrementAndGet();
+        counts.increment(Stripes.current(), EXECUTED);
+      }
     }
   }
 
@@ -176,9 +186,18 @@ final class ThreadPoolIsolation implements AutoCloseable {
     return executor.getPoolSize();
   }
 
+  /**
+   * Stops the pool: running executions are interrupted, queued ones never start and are
+   * answered as timed out at once (their fallback runs), so no caller waits for a task that
+   * will not run.
+   */
   @Override
   public void close() {
-    executor.shutdownNow();
+    for (Runnable dropped : executor.shutdownNow()) {
+      if (dropped instanceof Counted && ((Counted) dropped).task instanceof WorkerExecution) {
+        ((WorkerExecution<?>) ((Counted) dropped).task).abandon();
+      }
+    }
   }
 
   boolean awaitTermination(long millis) throws InterruptedException {

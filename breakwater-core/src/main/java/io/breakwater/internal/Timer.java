@@ -1,23 +1,30 @@
 package io.breakwater.internal;
 
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The one timer thread of a runtime, shared by every timeout. It only flips states and
- * interrupts threads; it never runs user code (fallbacks run elsewhere), so a slow fallback can
- * never delay another command's timeout. Started on first use, stopped by {@link #close()};
- * cancelled timeouts are removed from its queue at once rather than when they would have fired.
+ * The one timer thread of a runtime, shared by every timeout and collapser window. Its tasks
+ * only flip states, interrupt threads and hand work to other threads; they never run user code
+ * (fallbacks run elsewhere), so a slow fallback can never delay another command's timeout.
+ * Started on first use; cancelled timeouts leave its queue at once rather than when they would
+ * have fired.
+ *
+ * <p>Closing fires every pending task at once instead of dropping it: an execution waiting for
+ * its timeout gets its timeout answer (and its work is cancelled), a collapser batch waiting for
+ * its window runs now. A closed runtime leaves nothing in flight hanging.
  */
 final class Timer implements AutoCloseable {
 
-  private static final AtomicInteger RUNTIMES = new AtomicInteger();
-
-  private final String threadName = "breakwater-timer-" + RUNTIMES.incrementAndGet();
+  private final String threadName;
   private volatile ScheduledThreadPoolExecutor executor;
   private volatile boolean closed;
+
+  Timer(String threadName) {
+    this.threadName = threadName;
+  }
 
   ScheduledFuture<?> schedule(Runnable task, long delayNanos) {
     if (closed) {
@@ -63,8 +70,15 @@ final class Timer implements AutoCloseable {
       closed = true;
       e = executor;
     }
-    if (e != null) {
-      e.shutdownNow();
+    if (e == null) {
+      return;
     }
+    // shutdown() refuses new tasks but, by default, still lets delayed ones run; running each
+    // queued task here fires it now (a task fires once, whoever runs it first).
+    e.shutdown();
+    for (Object pending : e.getQueue().toArray()) {
+      ((Runnable) pending).run();
+    }
+    e.shutdownNow();
   }
 }

@@ -231,6 +231,29 @@ final class WorkerExecution<T> extends AtomicInteger implements Runnable {
     }
   }
 
+  /**
+   * The execution will never start (its pool closed with it still queued): answer it as timed
+   * out now, so its caller does not wait for the timeout.
+   */
+  void abandon() {
+    if (!compareAndSet(QUEUED, TIMED_OUT)) {
+      return;
+    }
+    if (future == null) {
+      Thread w = waiter;
+      if (w != null) {
+        LockSupport.unpark(w);
+      }
+    } else {
+      ScheduledFuture<?> t = timer;
+      if (t != null) {
+        t.cancel(false);
+      }
+      long now = path.now();
+      complete(() -> path.timedOut(cmd, config, start, now, token, fallback, trace));
+    }
+  }
+
   /** Cancels an execution that has not ended; true when this call cancelled it. */
   boolean cancel(boolean interrupt) {
     for (;;) {
