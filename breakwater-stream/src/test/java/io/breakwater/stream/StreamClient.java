@@ -27,13 +27,13 @@ final class StreamClient implements AutoCloseable {
   final List<String> lines = new CopyOnWriteArrayList<>();
   final LinkedBlockingQueue<JsonNode> messages = new LinkedBlockingQueue<>();
   final CompletableFuture<HttpResponse<Void>> response;
+  private final CompletableFuture<HttpResponse.ResponseInfo> info = new CompletableFuture<>();
   private volatile Flow.Subscription subscription;
 
   StreamClient(URI uri, Map<String, String> headers) {
     HttpRequest.Builder r = HttpRequest.newBuilder(uri).GET();
     headers.forEach(r::header);
-    response = HTTP.sendAsync(r.build(), HttpResponse.BodyHandlers.fromLineSubscriber(
-        new Flow.Subscriber<String>() {
+    Flow.Subscriber<String> lineSubscriber = new Flow.Subscriber<String>() {
           @Override
           public void onSubscribe(Flow.Subscription s) {
             subscription = s;
@@ -57,7 +57,17 @@ final class StreamClient implements AutoCloseable {
 
           @Override
           public void onComplete() {}
-        }, s -> null, null));
+        };
+    response = HTTP.sendAsync(r.build(), responseInfo -> {
+      info.complete(responseInfo);
+      return HttpResponse.BodySubscribers.fromLineSubscriber(lineSubscriber, s -> null,
+          java.nio.charset.StandardCharsets.UTF_8, null);
+    });
+    response.whenComplete((ok, error) -> {
+      if (error != null) {
+        info.completeExceptionally(error);
+      }
+    });
   }
 
   static StreamClient open(URI uri) {
@@ -97,8 +107,9 @@ final class StreamClient implements AutoCloseable {
         + "; last: " + (seen.isEmpty() ? "none" : seen.get(seen.size() - 1)));
   }
 
-  HttpResponse<Void> headers() throws Exception {
-    return response.get(5, TimeUnit.SECONDS);
+  /** The status and headers, as soon as they arrive. */
+  HttpResponse.ResponseInfo headers() throws Exception {
+    return info.get(5, TimeUnit.SECONDS);
   }
 
   @Override
