@@ -85,7 +85,9 @@ final class StreamClient implements AutoCloseable {
       }
     }
     throw new AssertionError("no " + type + " " + name + " within " + timeout
-        + "; lines so far: " + lines.subList(0, Math.min(lines.size(), 6)));
+        + "; lines so far: " + lines.size() + ", first: "
+        + (lines.isEmpty() ? "none" : lines.get(0).substring(0, Math.min(200,
+            lines.get(0).length()))));
   }
 
   /** Waits until a message satisfies the condition. */
