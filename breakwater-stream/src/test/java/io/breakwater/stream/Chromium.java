@@ -68,7 +68,9 @@ final class Chromium implements AutoCloseable {
         "--disable-sync", "--no-first-run", "--no-default-browser-check",
         "--user-data-dir=" + profile, "--remote-debugging-address=127.0.0.1",
         "--remote-debugging-port=0", "--window-size=1400,1000", "--hide-scrollbars",
-        "--force-device-scale-factor=1", "about:blank")
+        "--force-device-scale-factor=1",
+        // Only loopback resolves: a page can reach nothing beyond this machine.
+        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1", "about:blank")
         .redirectErrorStream(true).start();
     BufferedReader out = new BufferedReader(
         new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
