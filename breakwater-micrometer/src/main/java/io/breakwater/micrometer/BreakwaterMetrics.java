@@ -349,7 +349,8 @@ public final class BreakwaterMetrics implements MeterBinder, AutoCloseable {
       b.add(r, poolGauge(r, name, "breakwater.threadpool.queue.size",
           ThreadPoolSnapshot::queueSize, "Tasks waiting in the queue"));
       b.add(r, poolGauge(r, name, "breakwater.threadpool.queue.rejection.threshold",
-          p -> p.config().queueSizeRejectionThreshold(), "Queued tasks at which calls are refused"));
+          p -> p.config().queueSizeRejectionThreshold(),
+          "Queued tasks at which calls are refused"));
       b.add(r, poolCounter(r, name, "breakwater.threadpool.executions",
           ThreadPoolSnapshot::cumulativeCountThreadsExecuted, "Commands the pool ran"));
       b.add(r, poolCounter(r, name, "breakwater.threadpool.rejections",

@@ -23,7 +23,7 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** Meter values in a registry equal the runtime's snapshot, and follow commands coming and going. */
+/** Meter values equal the runtime's snapshot and follow commands coming and going. */
 class BreakwaterMetricsTest {
 
   private final BreakwaterRuntime runtime = BreakwaterRuntime.create();

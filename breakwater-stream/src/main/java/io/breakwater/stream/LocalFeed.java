@@ -22,7 +22,8 @@ final class LocalFeed implements Feed {
   private final BreakwaterRuntime runtime;
   private final Supplier<? extends Collection<CollapserFigures>> collapsers;
 
-  LocalFeed(BreakwaterRuntime runtime, Supplier<? extends Collection<CollapserFigures>> collapsers) {
+  LocalFeed(BreakwaterRuntime runtime,
+      Supplier<? extends Collection<CollapserFigures>> collapsers) {
     this.runtime = runtime;
     this.collapsers = collapsers;
   }

@@ -105,7 +105,7 @@
   var COUNTS = [
     { key: 'success', label: 'Success', tone: 'success', get: function (d) {
       return num(d.rollingCountSuccess); } },
-    { key: 'short-circuited', label: 'Short-circ.', tone: 'forced', get: function (d) {
+    { key: 'short-circuited', label: 'Shorted', tone: 'forced', get: function (d) {
       return num(d.rollingCountShortCircuited); } },
     { key: 'bad-request', label: 'Bad req.', tone: 'warn', get: function (d) {
       return num(d.rollingCountBadRequests); } },
@@ -162,7 +162,8 @@
       var cell = el('div', 'count ' + c.tone + ' count-' + c.key);
       var v = el('span', 'value', '0');
       cell.append(el('span', 'k', c.label), v);
-      cell.title = c.label + ' in the rolling window';
+      cell.title = (c.key === 'short-circuited' ? 'Short-circuited (refused by an open circuit)'
+          : c.label) + ' in the rolling window';
       counts.append(cell);
       countCells[c.key] = { cell: cell, value: v };
     });
@@ -393,7 +394,8 @@
     if (circuits.size > 0 && shown.length === 0) {
       empty.textContent = 'No circuit matches \u201c' + filterText + '\u201d.';
     }
-    $('summary').textContent = circuits.size === 0 ? '' : circuits.size + ' circuits \u00b7 '
+    $('summary').textContent = circuits.size === 0 ? '' : circuits.size
+        + (circuits.size === 1 ? ' circuit \u00b7 ' : ' circuits \u00b7 ')
         + (open === 0 ? 'all closed' : open + ' not closed');
     drawGroup(pools, $('pools'), $('pools-section'), updatePool, now);
     drawGroup(collapsers, $('collapsers'), $('collapsers-section'), updateCollapser, now);
