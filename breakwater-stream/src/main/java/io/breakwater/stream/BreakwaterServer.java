@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -177,7 +178,7 @@ public final class BreakwaterServer implements AutoCloseable {
     public synchronized HttpClient get() {
       if (client == null) {
         executor = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS,
-            new java.util.concurrent.SynchronousQueue<>(), r -> {
+            new SynchronousQueue<>(), r -> {
               Thread t = new Thread(r, "breakwater-stream-upstream-" + id + "-"
                   + threads.incrementAndGet());
               t.setDaemon(true);

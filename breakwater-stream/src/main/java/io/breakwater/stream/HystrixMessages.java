@@ -20,7 +20,7 @@ import java.io.UncheckedIOException;
  * Dashboard and Turbine read them unchanged.
  *
  * <p>Each message type is one method; a new type (the collapser of core, when it exists) is one
- * more method beside these, called from {@link Sampler}. Fields after {@code threadPool} in the
+ * more method beside these, called from {@link LocalFeed#tick()}. Fields after {@code threadPool} in the
  * command message are Breakwater's own ({@code circuitState}, {@code isolation}): Hystrix's
  * readers ignore keys they do not know.
  *

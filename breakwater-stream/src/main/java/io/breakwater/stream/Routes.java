@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.HashMap;
@@ -49,7 +50,7 @@ final class Routes implements HttpHandler {
   private final Sampler sampler;
   private final LocalFeed local;
   private final FleetFeed.Settings fleetSettings;
-  private final Supplier<java.net.http.HttpClient> upstreamClient;
+  private final Supplier<HttpClient> upstreamClient;
   private final Registry registry;
   private final List<String> services;
   private final String title;
@@ -68,7 +69,7 @@ final class Routes implements HttpHandler {
   private record Asset(byte[] body, String contentType) {}
 
   Routes(BreakwaterServer.Builder b, Sampler sampler, LocalFeed local,
-      FleetFeed.Settings fleetSettings, Supplier<java.net.http.HttpClient> upstreamClient) {
+      FleetFeed.Settings fleetSettings, Supplier<HttpClient> upstreamClient) {
     this.sampler = sampler;
     this.local = local;
     this.fleetSettings = fleetSettings;
