@@ -19,10 +19,10 @@ import java.io.UncheckedIOException;
  * thread pool or collapser, with Hystrix's field names, types and order, so the Hystrix
  * Dashboard and Turbine read them unchanged.
  *
- * <p>Each message type is one method; a new type (the collapser of core, when it exists) is one
- * more method beside these, called from {@link LocalFeed#tick()}. Fields after {@code threadPool} in the
- * command message are Breakwater's own ({@code circuitState}, {@code isolation}): Hystrix's
- * readers ignore keys they do not know.
+ * <p>Each message type is one method, called from {@link LocalFeed#tick()}; when core gains a
+ * collapser snapshot, mapping it to {@link CollapserFigures} is the one method to add. Fields
+ * after {@code threadPool} in the command message are Breakwater's own ({@code circuitState},
+ * {@code isolation}): Hystrix's readers ignore keys they do not know.
  *
  * <p>Thread-safe: it holds nothing but the shared, immutable Jackson factory.
  */
