@@ -216,7 +216,8 @@ final class Binding<C, B> {
           s.set(builder, good);
           return new Origin(good, f, f.key() + "=" + good);
         }
-        warnings.warn(f.key(), f.value(), "Refused configuration {}: {}; ignoring the key", f,
+        warnings.warn(f.key(), f.value(),
+            "Refused configuration {}: {}; ignoring the key, so the level below applies", f,
             e.getMessage());
       }
     }
