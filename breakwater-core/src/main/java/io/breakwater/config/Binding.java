@@ -85,10 +85,6 @@ final class Binding<C, B> {
     return names.contains(name);
   }
 
-  Set<String> names() {
-    return Set.copyOf(names);
-  }
-
   void track(String name) {
     names.add(name);
   }
@@ -99,10 +95,9 @@ final class Binding<C, B> {
   }
 
   /** Hands the base to the target, then computes everything. */
-  boolean start() {
+  void start() {
     target.applyDefault(defaults);
     refreshAll();
-    return true;
   }
 
   boolean refreshAll() {
