@@ -388,6 +388,37 @@ class DynamicConfigurationTest {
   }
 
   @Test
+  void aNameFirstSeenByTheResolverIsKeptUpToDateAfterwards() {
+    Map<String, String> remote = new java.util.concurrent.ConcurrentHashMap<>(
+        Map.of(String.format(TIMEOUT, "Late"), "100"));
+    PropertySource lookupOnly = new PropertySource() {
+      @Override
+      public String name() {
+        return "remote lookups";
+      }
+
+      @Override
+      public Optional<String> get(String key) {
+        return Optional.ofNullable(remote.get(key));
+      }
+
+      @Override
+      public Map<String, String> snapshot() {
+        return Map.of();
+      }
+    };
+    try (BreakwaterRuntime runtime = BreakwaterRuntime.create();
+        ConfigurationBinder binder = ConfigurationBinder.bind(runtime, lookupOnly)) {
+      assertThat(binder.commandConfig("Late").timeoutMillis()).isEqualTo(100);
+
+      remote.put(String.format(TIMEOUT, "Late"), "200");
+      binder.applyAll();
+
+      assertThat(runtime.config("Late").timeoutMillis()).isEqualTo(200);
+    }
+  }
+
+  @Test
   void applyAllRereadsASourceThatCannotPush() {
     Map<String, String> backing = new java.util.concurrent.ConcurrentHashMap<>();
     PropertySource silent = new PropertySource() {
