@@ -1,6 +1,7 @@
 package io.breakwater;
 
 import io.breakwater.circuit.CircuitState;
+import io.breakwater.collapse.CollapserConfig;
 import io.breakwater.context.ContextPropagator;
 import io.breakwater.event.CommandListener;
 import io.breakwater.internal.CommandState;
@@ -78,6 +79,22 @@ public final class BreakwaterRuntime implements AutoCloseable {
 
   public ThreadPoolConfig threadPoolConfig(String poolKey) {
     return engine.threadPoolConfigOf(poolKey);
+  }
+
+  /** Sets the configuration of a collapser; its next batch uses it. */
+  public BreakwaterRuntime configureCollapser(String collapserName, CollapserConfig config) {
+    engine.configureCollapser(collapserName, config);
+    return this;
+  }
+
+  /** Sets the configuration of every collapser that has none of its own. */
+  public BreakwaterRuntime configureDefaultCollapser(CollapserConfig config) {
+    engine.configureDefaultCollapser(config);
+    return this;
+  }
+
+  public CollapserConfig collapserConfig(String collapserName) {
+    return engine.collapserConfigOf(collapserName);
   }
 
   // ---------------------------------------------------------------------------------------

@@ -35,21 +35,30 @@ class IdleEvictionTest {
   }
 
   @Test
-  void aBusyCommandIsKeptAndAConfiguredOneComesBackWithItsConfig() {
+  void busyAndConfiguredCommandsAreKeptIdleUnconfiguredOnesGo() {
     try (BreakwaterRuntime runtime = runtime(Duration.ofMinutes(1))) {
       runtime.configure("configured", CommandConfig.builder().isolation(Isolation.SEMAPHORE)
           .timeoutMillis(1234).build());
       runtime.execute("configured", () -> "x");
+      runtime.execute("one-off", () -> "x");
       for (int i = 0; i < 10; i++) {
         runtime.execute("busy", () -> "x");
         clock.advance(Duration.ofSeconds(30));
         runtime.evictIdle();
       }
       assertThat(runtime.snapshot().commands()).extracting(CommandSnapshot::name)
-          .containsExactly("busy");
-      assertThat(runtime.config("configured").timeoutMillis()).isEqualTo(1234);
-      runtime.execute("configured", () -> "x");
+          .containsExactlyInAnyOrder("busy", "configured");
       assertThat(runtime.snapshot("configured").cumulativeCount(EventType.SUCCESS)).isEqualTo(1);
+      assertThat(runtime.config("configured").timeoutMillis()).isEqualTo(1234);
+    }
+  }
+
+  @Test
+  void aConfiguredCommandIsListedBeforeItsFirstCall() {
+    try (BreakwaterRuntime runtime = runtime(Duration.ofMinutes(1))) {
+      runtime.configure("declared", CommandConfig.defaults());
+      assertThat(runtime.snapshot().commands()).extracting(CommandSnapshot::name)
+          .containsExactly("declared");
     }
   }
 

@@ -33,6 +33,7 @@ public final class CollapserConfig {
   private final Scope scope;
   private final int rollingStatsWindowMillis;
   private final int rollingStatsBuckets;
+  private final boolean rollingPercentileEnabled;
   private final int rollingPercentileWindowMillis;
   private final int rollingPercentileBuckets;
 
@@ -43,6 +44,7 @@ public final class CollapserConfig {
     scope = b.scope;
     rollingStatsWindowMillis = b.rollingStatsWindowMillis;
     rollingStatsBuckets = b.rollingStatsBuckets;
+    rollingPercentileEnabled = b.rollingPercentileEnabled;
     rollingPercentileWindowMillis = b.rollingPercentileWindowMillis;
     rollingPercentileBuckets = b.rollingPercentileBuckets;
   }
@@ -83,6 +85,11 @@ public final class CollapserConfig {
     return rollingStatsBuckets;
   }
 
+  /** Whether batch-size percentiles are tracked (default true). */
+  public boolean rollingPercentileEnabled() {
+    return rollingPercentileEnabled;
+  }
+
   public int rollingPercentileWindowMillis() {
     return rollingPercentileWindowMillis;
   }
@@ -101,6 +108,7 @@ public final class CollapserConfig {
         && requestCacheEnabled == c.requestCacheEnabled && scope == c.scope
         && rollingStatsWindowMillis == c.rollingStatsWindowMillis
         && rollingStatsBuckets == c.rollingStatsBuckets
+        && rollingPercentileEnabled == c.rollingPercentileEnabled
         && rollingPercentileWindowMillis == c.rollingPercentileWindowMillis
         && rollingPercentileBuckets == c.rollingPercentileBuckets;
   }
@@ -115,7 +123,8 @@ public final class CollapserConfig {
     return "CollapserConfig{maxRequestsInBatch=" + maxRequestsInBatch + ", timerDelayMillis="
         + timerDelayMillis + ", requestCacheEnabled=" + requestCacheEnabled + ", scope=" + scope
         + ", rollingStatsWindowMillis=" + rollingStatsWindowMillis + ", rollingStatsBuckets="
-        + rollingStatsBuckets + ", rollingPercentileWindowMillis="
+        + rollingStatsBuckets + ", rollingPercentileEnabled=" + rollingPercentileEnabled
+        + ", rollingPercentileWindowMillis="
         + rollingPercentileWindowMillis + ", rollingPercentileBuckets="
         + rollingPercentileBuckets + "}";
   }
@@ -128,6 +137,7 @@ public final class CollapserConfig {
     private Scope scope = DEFAULT_SCOPE;
     private int rollingStatsWindowMillis = CommandConfig.DEFAULT_ROLLING_STATS_WINDOW_MILLIS;
     private int rollingStatsBuckets = CommandConfig.DEFAULT_ROLLING_STATS_BUCKETS;
+    private boolean rollingPercentileEnabled = CommandConfig.DEFAULT_ROLLING_PERCENTILE_ENABLED;
     private int rollingPercentileWindowMillis =
         CommandConfig.DEFAULT_ROLLING_PERCENTILE_WINDOW_MILLIS;
     private int rollingPercentileBuckets = CommandConfig.DEFAULT_ROLLING_PERCENTILE_BUCKETS;
@@ -141,25 +151,20 @@ public final class CollapserConfig {
       scope = c.scope;
       rollingStatsWindowMillis = c.rollingStatsWindowMillis;
       rollingStatsBuckets = c.rollingStatsBuckets;
+      rollingPercentileEnabled = c.rollingPercentileEnabled;
       rollingPercentileWindowMillis = c.rollingPercentileWindowMillis;
       rollingPercentileBuckets = c.rollingPercentileBuckets;
     }
 
     /** The most requests in one batch, at least 1 (default unlimited). */
     public Builder maxRequestsInBatch(int max) {
-      if (max < 1) {
-        throw new IllegalArgumentException("maxRequestsInBatch must be at least 1, was " + max);
-      }
-      this.maxRequestsInBatch = max;
+      this.maxRequestsInBatch = positive("maxRequestsInBatch", max);
       return this;
     }
 
     /** How long a batch collects requests before it runs, at least 1 ms (default 10). */
-    public Builder timerDelayMillis(int millis) {
-      if (millis < 1) {
-        throw new IllegalArgumentException("timerDelayMillis must be at least 1, was " + millis);
-      }
-      this.timerDelayMillis = millis;
+    public Builder timerDelayMillis(long millis) {
+      this.timerDelayMillis = positive("timerDelayMillis", millis);
       return this;
     }
 
@@ -173,44 +178,56 @@ public final class CollapserConfig {
       return this;
     }
 
-    public Builder rollingStatsWindowMillis(int millis) {
-      this.rollingStatsWindowMillis = atLeastOne("rollingStatsWindowMillis", millis);
+    public Builder rollingStatsWindowMillis(long millis) {
+      this.rollingStatsWindowMillis = positive("rollingStatsWindowMillis", millis);
       return this;
     }
 
+    /** Buckets in the rolling statistics window (default 10); must divide the window. */
     public Builder rollingStatsBuckets(int buckets) {
-      this.rollingStatsBuckets = atLeastOne("rollingStatsBuckets", buckets);
+      this.rollingStatsBuckets = positive("rollingStatsBuckets", buckets);
       return this;
     }
 
-    public Builder rollingPercentileWindowMillis(int millis) {
-      this.rollingPercentileWindowMillis = atLeastOne("rollingPercentileWindowMillis", millis);
+    /** Whether batch-size percentiles are tracked (default true). */
+    public Builder rollingPercentileEnabled(boolean enabled) {
+      this.rollingPercentileEnabled = enabled;
       return this;
     }
 
+    public Builder rollingPercentileWindowMillis(long millis) {
+      this.rollingPercentileWindowMillis = positive("rollingPercentileWindowMillis", millis);
+      return this;
+    }
+
+    /** Buckets in the batch-size percentile window (default 6); must divide the window. */
     public Builder rollingPercentileBuckets(int buckets) {
-      this.rollingPercentileBuckets = atLeastOne("rollingPercentileBuckets", buckets);
+      this.rollingPercentileBuckets = positive("rollingPercentileBuckets", buckets);
       return this;
     }
 
+    /** The config; checks that the windows divide into their buckets. */
     public CollapserConfig build() {
-      if (rollingStatsWindowMillis % rollingStatsBuckets != 0) {
-        throw new IllegalArgumentException("rollingStatsBuckets (" + rollingStatsBuckets
-            + ") must divide rollingStatsWindowMillis (" + rollingStatsWindowMillis + ")");
-      }
-      if (rollingPercentileWindowMillis % rollingPercentileBuckets != 0) {
-        throw new IllegalArgumentException("rollingPercentileBuckets ("
-            + rollingPercentileBuckets + ") must divide rollingPercentileWindowMillis ("
-            + rollingPercentileWindowMillis + ")");
-      }
+      divides("rollingStatsWindowMillis", rollingStatsWindowMillis,
+          "rollingStatsBuckets", rollingStatsBuckets);
+      divides("rollingPercentileWindowMillis", rollingPercentileWindowMillis,
+          "rollingPercentileBuckets", rollingPercentileBuckets);
       return new CollapserConfig(this);
     }
 
-    private static int atLeastOne(String field, int value) {
-      if (value < 1) {
-        throw new IllegalArgumentException(field + " must be at least 1, was " + value);
+    private static int positive(String field, long value) {
+      if (value < 1 || value > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException(
+            field + " must be between 1 and " + Integer.MAX_VALUE + ", was " + value);
       }
-      return value;
+      return (int) value;
+    }
+
+    private static void divides(String window, int windowMillis, String buckets, int count) {
+      if (count > windowMillis || windowMillis % count != 0) {
+        throw new IllegalArgumentException(buckets + " (" + count + ") must divide " + window
+            + " (" + windowMillis + ") into whole milliseconds");
+      }
     }
   }
 }

@@ -3,6 +3,7 @@ package io.breakwater.config;
 import io.breakwater.BreakwaterRuntime;
 import io.breakwater.CommandConfig;
 import io.breakwater.ThreadPoolConfig;
+import io.breakwater.collapse.CollapserConfig;
 import io.breakwater.config.Lookup.Found;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -59,10 +60,10 @@ public final class ConfigurationBinder implements ConfigResolver, AutoCloseable 
   private final Warnings warnings = new Warnings(log);
   private final Binding<CommandConfig, CommandConfig.Builder> commands;
   private final Binding<ThreadPoolConfig, ThreadPoolConfig.Builder> threadPools;
-  private final Binding<CollapserSettings, CollapserSettings.Builder> collapsers;
+  private final Binding<CollapserConfig, CollapserConfig.Builder> collapsers;
   private final Binding<StreamSettings, StreamSettings.Builder> stream;
   private final List<Binding<?, ?>> bindings;
-  private final ConcurrentHashMap<String, CollapserSettings> collapserSettings =
+  private final ConcurrentHashMap<String, CollapserConfig> collapserConfigs =
       new ConcurrentHashMap<>();
   /** Serializes recomputation, so two changes cannot apply their results out of order. */
   private final ReentrantLock lock = new ReentrantLock();
@@ -111,18 +112,19 @@ public final class ConfigurationBinder implements ConfigResolver, AutoCloseable 
     this.collapsers = new Binding<>(Scopes.COLLAPSER, b.collapserDefaults, lookup, warnings,
         new Binding.Target<>() {
           @Override
-          public void applyDefault(CollapserSettings settings) {
-            // Collapsers without settings of their own read the binding's defaults.
+          public void applyDefault(CollapserConfig settings) {
+            runtime.configureDefaultCollapser(settings);
           }
 
           @Override
-          public CollapserSettings current(String key) {
-            return collapserSettings.getOrDefault(key, collapserDefaults());
+          public CollapserConfig current(String key) {
+            return collapserConfigs.getOrDefault(key, collapserDefaults());
           }
 
           @Override
-          public void apply(String key, CollapserSettings settings) {
-            collapserSettings.put(key, settings);
+          public void apply(String key, CollapserConfig settings) {
+            collapserConfigs.put(key, settings);
+            runtime.configureCollapser(key, settings);
           }
         });
     this.stream = new Binding<>(Scopes.GLOBAL, b.streamDefaults, lookup, warnings,
@@ -174,6 +176,9 @@ public final class ConfigurationBinder implements ConfigResolver, AutoCloseable 
     } finally {
       lock.unlock();
     }
+    // Commands and pools the sources do not list (a source that answers lookups but cannot
+    // list its keys) ask this binder for their first config.
+    runtime.engine().configResolver(this);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -215,13 +220,13 @@ public final class ConfigurationBinder implements ConfigResolver, AutoCloseable 
   }
 
   /** Sets, in code, the fields of collapser {@code key} that {@code settings} sets. */
-  public ConfigurationBinder codeCollapserSettings(
-      String key, Consumer<CollapserSettings.Builder> settings) {
+  public ConfigurationBinder codeCollapserConfig(
+      String key, Consumer<CollapserConfig.Builder> settings) {
     return setCode(collapsers, "collapser key", key, Scopes.COLLAPSER.codeValues(settings));
   }
 
   /** Sets every field of collapser {@code key} in code. */
-  public ConfigurationBinder codeCollapserSettings(String key, CollapserSettings settings) {
+  public ConfigurationBinder codeCollapserConfig(String key, CollapserConfig settings) {
     return setCode(collapsers, "collapser key", key, Scopes.COLLAPSER.codeValues(settings));
   }
 
@@ -248,16 +253,16 @@ public final class ConfigurationBinder implements ConfigResolver, AutoCloseable 
   // ---------------------------------------------------------------------------------------
 
   /** The settings collapser {@code key} runs with; a collapser calls this when it starts. */
-  public CollapserSettings collapserSettings(String key) {
+  public CollapserConfig collapserConfig(String key) {
     requireName("collapser key", key);
-    CollapserSettings s = collapserSettings.get(key);
+    CollapserConfig s = collapserConfigs.get(key);
     if (s != null) {
       return s;
     }
     if (!collapsers.knows(key) && !closed) {
       apply(collapsers, key);
     }
-    return collapserSettings.getOrDefault(key, collapserDefaults());
+    return collapserConfigs.getOrDefault(key, collapserDefaults());
   }
 
   /** The settings of the metrics event stream. */
@@ -366,6 +371,7 @@ public final class ConfigurationBinder implements ConfigResolver, AutoCloseable 
     } finally {
       lock.unlock();
     }
+    runtime.engine().configResolver(null);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -463,7 +469,7 @@ public final class ConfigurationBinder implements ConfigResolver, AutoCloseable 
     return found;
   }
 
-  private CollapserSettings collapserDefaults() {
+  private CollapserConfig collapserDefaults() {
     return collapsers.defaults();
   }
 
@@ -500,7 +506,7 @@ public final class ConfigurationBinder implements ConfigResolver, AutoCloseable 
     private final List<PropertySource> sources = new ArrayList<>();
     private CommandConfig commandDefaults = CommandConfig.defaults();
     private ThreadPoolConfig threadPoolDefaults = ThreadPoolConfig.defaults();
-    private CollapserSettings collapserDefaults = CollapserSettings.defaults();
+    private CollapserConfig collapserDefaults = CollapserConfig.defaults();
     private StreamSettings streamDefaults = StreamSettings.defaults();
 
     private Builder(BreakwaterRuntime runtime) {
@@ -527,7 +533,7 @@ public final class ConfigurationBinder implements ConfigResolver, AutoCloseable 
     }
 
     /** The lowest level for collapsers (Hystrix's defaults if not given). */
-    public Builder collapserDefaults(CollapserSettings defaults) {
+    public Builder collapserDefaults(CollapserConfig defaults) {
       this.collapserDefaults =
           Objects.requireNonNull(defaults, "collapserDefaults must not be null");
       return this;

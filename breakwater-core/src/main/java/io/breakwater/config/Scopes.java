@@ -1,6 +1,7 @@
 package io.breakwater.config;
 
 import static io.breakwater.config.Setting.bool;
+import static io.breakwater.config.Setting.collapserScope;
 import static io.breakwater.config.Setting.instanceName;
 import static io.breakwater.config.Setting.integer;
 import static io.breakwater.config.Setting.isolation;
@@ -9,6 +10,7 @@ import static io.breakwater.config.Setting.noEffect;
 import io.breakwater.CommandConfig;
 import io.breakwater.Isolation;
 import io.breakwater.ThreadPoolConfig;
+import io.breakwater.collapse.CollapserConfig;
 import java.util.List;
 
 /**
@@ -124,39 +126,40 @@ final class Scopes {
           .rollingStatsBuckets(1).build(),
       ThreadPoolConfig::toBuilder, ThreadPoolConfig.Builder::build);
 
-  static final Scope<CollapserSettings, CollapserSettings.Builder> COLLAPSER = new Scope<>(
+  static final Scope<CollapserConfig, CollapserConfig.Builder> COLLAPSER = new Scope<>(
       "collapser", "breakwater.collapser.", "hystrix.collapser.", false,
       List.of(
           integer("maxRequestsInBatch", "maxRequestsInBatch",
-              CollapserSettings::maxRequestsInBatch,
-              CollapserSettings.Builder::maxRequestsInBatch),
+              CollapserConfig::maxRequestsInBatch,
+              CollapserConfig.Builder::maxRequestsInBatch),
           integer("timerDelayMillis", "timerDelayInMilliseconds",
-              CollapserSettings::timerDelayMillis, CollapserSettings.Builder::timerDelayMillis),
+              CollapserConfig::timerDelayMillis, CollapserConfig.Builder::timerDelayMillis),
           bool("requestCacheEnabled", "requestCache.enabled",
-              CollapserSettings::requestCacheEnabled,
-              CollapserSettings.Builder::requestCacheEnabled),
+              CollapserConfig::requestCacheEnabled,
+              CollapserConfig.Builder::requestCacheEnabled),
           integer("rollingStatsWindowMillis", "metrics.rollingStats.timeInMilliseconds",
-              CollapserSettings::rollingStatsWindowMillis,
-              CollapserSettings.Builder::rollingStatsWindowMillis),
+              CollapserConfig::rollingStatsWindowMillis,
+              CollapserConfig.Builder::rollingStatsWindowMillis),
           integer("rollingStatsBuckets", "metrics.rollingStats.numBuckets",
-              CollapserSettings::rollingStatsBuckets,
-              CollapserSettings.Builder::rollingStatsBuckets),
+              CollapserConfig::rollingStatsBuckets,
+              CollapserConfig.Builder::rollingStatsBuckets),
           bool("rollingPercentileEnabled", "metrics.rollingPercentile.enabled",
-              CollapserSettings::rollingPercentileEnabled,
-              CollapserSettings.Builder::rollingPercentileEnabled),
+              CollapserConfig::rollingPercentileEnabled,
+              CollapserConfig.Builder::rollingPercentileEnabled),
           integer("rollingPercentileWindowMillis", "metrics.rollingPercentile.timeInMilliseconds",
-              CollapserSettings::rollingPercentileWindowMillis,
-              CollapserSettings.Builder::rollingPercentileWindowMillis),
+              CollapserConfig::rollingPercentileWindowMillis,
+              CollapserConfig.Builder::rollingPercentileWindowMillis),
           integer("rollingPercentileBuckets", "metrics.rollingPercentile.numBuckets",
-              CollapserSettings::rollingPercentileBuckets,
-              CollapserSettings.Builder::rollingPercentileBuckets),
-          noEffect("metrics.rollingPercentile.bucketSize")),
-      CollapserSettings.defaults(),
-      CollapserSettings.builder().maxRequestsInBatch(1).timerDelayMillis(11)
+              CollapserConfig::rollingPercentileBuckets,
+              CollapserConfig.Builder::rollingPercentileBuckets),
+          noEffect("metrics.rollingPercentile.bucketSize"),
+          collapserScope("scope", CollapserConfig::scope, CollapserConfig.Builder::scope)),
+      CollapserConfig.defaults(),
+      CollapserConfig.builder().scope(CollapserConfig.Scope.GLOBAL).maxRequestsInBatch(1).timerDelayMillis(11)
           .requestCacheEnabled(false).rollingStatsWindowMillis(20_000).rollingStatsBuckets(1)
           .rollingPercentileEnabled(false).rollingPercentileWindowMillis(120_000)
           .rollingPercentileBuckets(1).build(),
-      CollapserSettings::toBuilder, CollapserSettings.Builder::build);
+      CollapserConfig::toBuilder, CollapserConfig.Builder::build);
 
   /** Stream settings and the one global Hystrix key with no Breakwater counterpart. */
   static final Scope<StreamSettings, StreamSettings.Builder> GLOBAL = new Scope<>(

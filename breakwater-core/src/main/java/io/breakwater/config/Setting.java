@@ -1,6 +1,7 @@
 package io.breakwater.config;
 
 import io.breakwater.Isolation;
+import io.breakwater.collapse.CollapserConfig;
 import java.util.Locale;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
@@ -24,6 +25,7 @@ final class Setting<C, B> {
     INTEGER("a whole number between " + Integer.MIN_VALUE + " and " + Integer.MAX_VALUE),
     BOOLEAN("true or false"),
     ISOLATION("THREAD, SEMAPHORE or VIRTUAL"),
+    COLLAPSER_SCOPE("REQUEST or GLOBAL"),
     NAME("a name");
 
     final String expected;
@@ -66,6 +68,13 @@ final class Setting<C, B> {
       Function<C, Isolation> get, BiConsumer<B, Isolation> set) {
     return new Setting<>(field, hystrixName, Type.ISOLATION, false, get::apply,
         (b, v) -> set.accept(b, (Isolation) v));
+  }
+
+  /** A collapser's scope; Hystrix set it only in code, so it has no Hystrix name. */
+  static <C, B> Setting<C, B> collapserScope(String field,
+      Function<C, CollapserConfig.Scope> get, BiConsumer<B, CollapserConfig.Scope> set) {
+    return new Setting<>(field, null, Type.COLLAPSER_SCOPE, false, get::apply,
+        (b, v) -> set.accept(b, (CollapserConfig.Scope) v));
   }
 
   /** A name that only makes sense for one command, so it has no {@code default} level. */
@@ -129,6 +138,12 @@ final class Setting<C, B> {
       case ISOLATION:
         try {
           return Isolation.valueOf(text.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+          throw refused(raw);
+        }
+      case COLLAPSER_SCOPE:
+        try {
+          return CollapserConfig.Scope.valueOf(text.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
           throw refused(raw);
         }

@@ -234,7 +234,9 @@ public final class CollapserState {
       long now = clock.nanoTime();
       window.maybeRoll(now);
       counts.increment(Stripes.current(), BATCHES);
-      sizes.recordValue(Stripes.current(), batch.requests.size(), now);
+      if (config.rollingPercentileEnabled()) {
+        sizes.recordValue(Stripes.current(), batch.requests.size(), now);
+      }
       try (RequestContext.Scope scope = batch.context.attach()) {
         batch.runner.accept(batch.requests);
       } catch (Throwable t) {

@@ -37,6 +37,7 @@ final class CommandMetrics {
   private volatile LatencyRecorder total;
   private volatile int percentileWindowMillis;
   private volatile int percentileBuckets;
+  private volatile boolean percentilesEnabled;
   /** Cumulative counts when health was last reset (a circuit closed), or null. */
   private volatile long[] healthBaseline;
 
@@ -46,11 +47,13 @@ final class CommandMetrics {
     this.window = newWindow(config.rollingStatsWindowMillis(), config.rollingStatsBuckets());
     this.percentileWindowMillis = config.rollingPercentileWindowMillis();
     this.percentileBuckets = config.rollingPercentileBuckets();
+    this.percentilesEnabled = config.rollingPercentileEnabled();
     this.shared = newRecorder();
   }
 
   /** Follows a configuration change; windows are rebuilt only when their shape changed. */
   void reconfigure(CommandConfig config) {
+    percentilesEnabled = config.rollingPercentileEnabled();
     RollingWindow w = window;
     if (w.buckets() != config.rollingStatsBuckets()
         || w.bucketNanos() * w.buckets() != config.rollingStatsWindowMillis() * 1_000_000L) {
@@ -85,7 +88,9 @@ final class CommandMetrics {
   }
 
   void latency(int stripe, Latency kind, long nanos, long now) {
-    recorder(kind).record(stripe, nanos, now);
+    if (percentilesEnabled) {
+      recorder(kind).record(stripe, nanos, now);
+    }
   }
 
   private LatencyRecorder recorder(Latency kind) {

@@ -6,6 +6,7 @@ import io.breakwater.Fallback;
 import io.breakwater.Isolation;
 import io.breakwater.ThreadPoolConfig;
 import io.breakwater.collapse.CollapserConfig;
+import io.breakwater.config.ConfigResolver;
 import io.breakwater.context.ContextPropagator;
 import io.breakwater.metrics.CollapserSnapshot;
 import io.breakwater.metrics.CommandSnapshot;
@@ -53,6 +54,11 @@ public final class Engine implements AutoCloseable {
   private volatile CommandConfig defaultConfig = CommandConfig.defaults();
   private volatile ThreadPoolConfig defaultPoolConfig = ThreadPoolConfig.defaults();
   private final ConcurrentHashMap<String, CollapserState> collapsers = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, CollapserConfig> collapserConfigs =
+      new ConcurrentHashMap<>();
+  private volatile CollapserConfig defaultCollapserConfig = CollapserConfig.defaults();
+  /** Consulted for the first config of a name that was never configured here, or null. */
+  private volatile ConfigResolver resolver;
   private volatile ThreadPoolExecutor helperThreads;
   private volatile ThreadFactory virtualThreads;
   private volatile boolean closed;
@@ -102,7 +108,33 @@ public final class Engine implements AutoCloseable {
     ensureOpen();
     maybeEvictIdle();
     return commands.computeIfAbsent(name, n ->
-        new CommandState(n, clock, configs.getOrDefault(n, defaultConfig), listeners));
+        new CommandState(n, clock, initialConfig(n), listeners));
+  }
+
+  private CommandConfig initialConfig(String name) {
+    CommandConfig c = configs.get(name);
+    ConfigResolver r = resolver;
+    if (c == null && r != null) {
+      c = r.commandConfig(name);
+    }
+    return c != null ? c : defaultConfig;
+  }
+
+  private ThreadPoolConfig initialPoolConfig(String key) {
+    ThreadPoolConfig c = poolConfigs.get(key);
+    ConfigResolver r = resolver;
+    if (c == null && r != null) {
+      c = r.threadPoolConfig(key);
+    }
+    return c != null ? c : defaultPoolConfig;
+  }
+
+  /**
+   * Sets where the first config of a command or pool that was never configured here comes
+   * from (a configuration binder); null removes it.
+   */
+  public void configResolver(ConfigResolver resolver) {
+    this.resolver = resolver;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -128,8 +160,9 @@ public final class Engine implements AutoCloseable {
 
   /**
    * Forgets the state (metrics, breaker, semaphores) of every command that has not started an
-   * execution for the idle period, has none running and whose circuit is closed, and of idle
-   * collapsers. Configurations set for a name are kept and apply again on its next use.
+   * execution for the idle period, has none running, whose circuit is closed and that was not
+   * configured by name (configured commands are known and stay listed), and of idle
+   * collapsers.
    *
    * @return how many commands were evicted
    */
@@ -145,6 +178,7 @@ public final class Engine implements AutoCloseable {
         cmd.lastSeenExecutions = started;
         cmd.idleSinceNanos = now;
       } else if (now - cmd.idleSinceNanos >= idleEvictionNanos
+          && !configs.containsKey(cmd.name)
           && cmd.executionPermits.inUse() == 0
           && cmd.circuitState() == io.breakwater.circuit.CircuitState.CLOSED
           && commands.remove(cmd.name, cmd)) {
@@ -169,10 +203,11 @@ public final class Engine implements AutoCloseable {
     requireName("command name", name);
     Objects.requireNonNull(config, "config must not be null");
     configs.put(name, config);
-    CommandState cmd = commands.get(name);
-    if (cmd != null) {
+    // computeIfPresent waits for a creation in progress, so the new config is never lost.
+    commands.computeIfPresent(name, (n, cmd) -> {
       cmd.apply(config);
-    }
+      return cmd;
+    });
   }
 
   /** The config a command has or would have. */
@@ -185,10 +220,13 @@ public final class Engine implements AutoCloseable {
   public void configureDefault(CommandConfig config) {
     Objects.requireNonNull(config, "config must not be null");
     defaultConfig = config;
-    for (CommandState cmd : commands.values()) {
-      if (!configs.containsKey(cmd.name)) {
-        cmd.apply(config);
-      }
+    for (String name : commands.keySet()) {
+      commands.computeIfPresent(name, (n, cmd) -> {
+        if (!configs.containsKey(n)) {
+          cmd.apply(config);
+        }
+        return cmd;
+      });
     }
   }
 
@@ -196,10 +234,10 @@ public final class Engine implements AutoCloseable {
     requireName("thread pool key", key);
     Objects.requireNonNull(config, "config must not be null");
     poolConfigs.put(key, config);
-    ThreadPoolIsolation pool = pools.get(key);
-    if (pool != null) {
+    pools.computeIfPresent(key, (k, pool) -> {
       pool.reconfigure(config);
-    }
+      return pool;
+    });
   }
 
   public void configureDefaultThreadPool(ThreadPoolConfig config) {
@@ -287,7 +325,7 @@ public final class Engine implements AutoCloseable {
       synchronized (lifecycle) { // guards pool creation against close()
         ensureOpen();
         pool = pools.computeIfAbsent(key, k ->
-            new ThreadPoolIsolation(k, clock, poolConfigs.getOrDefault(k, defaultPoolConfig)));
+            new ThreadPoolIsolation(k, clock, initialPoolConfig(k)));
       }
     }
     cmd.pool = pool;
@@ -330,16 +368,47 @@ public final class Engine implements AutoCloseable {
    */
   public CollapserState collapser(String name, CollapserConfig config) {
     requireName("collapser name", name);
+    if (config != null && !config.equals(collapserConfigs.get(name))) {
+      configureCollapser(name, config);
+    }
     CollapserState state = collapsers.get(name);
     if (state == null) {
       ensureOpen();
-      state = collapsers.computeIfAbsent(name,
-          n -> new CollapserState(n, this, config != null ? config : CollapserConfig.defaults()));
-    }
-    if (config != null && !config.equals(state.config())) {
-      state.apply(config);
+      state = collapsers.computeIfAbsent(name, n -> new CollapserState(n, this,
+          collapserConfigs.getOrDefault(n, defaultCollapserConfig)));
     }
     return state;
+  }
+
+  /** Sets a collapser's config; its next batch uses it. */
+  public void configureCollapser(String name, CollapserConfig config) {
+    requireName("collapser name", name);
+    Objects.requireNonNull(config, "config must not be null");
+    collapserConfigs.put(name, config);
+    collapsers.computeIfPresent(name, (n, state) -> {
+      state.apply(config);
+      return state;
+    });
+  }
+
+  /** Sets the config of collapsers that have none of their own. */
+  public void configureDefaultCollapser(CollapserConfig config) {
+    Objects.requireNonNull(config, "config must not be null");
+    defaultCollapserConfig = config;
+    for (String name : collapsers.keySet()) {
+      collapsers.computeIfPresent(name, (n, state) -> {
+        if (!collapserConfigs.containsKey(n)) {
+          state.apply(config);
+        }
+        return state;
+      });
+    }
+  }
+
+  public CollapserConfig collapserConfigOf(String name) {
+    CollapserState state = collapsers.get(name);
+    return state != null ? state.config()
+        : collapserConfigs.getOrDefault(name, defaultCollapserConfig);
   }
 
   private ThreadFactory virtualThreads() {
@@ -357,6 +426,13 @@ public final class Engine implements AutoCloseable {
 
   public MetricsSnapshot snapshot() {
     maybeEvictIdle();
+    if (!closed) {
+      // Every configured command is known before its first call (Hystrix users saw an empty
+      // dashboard until traffic flowed).
+      for (String name : configs.keySet()) {
+        command(name);
+      }
+    }
     List<CommandSnapshot> cs = new ArrayList<>();
     for (CommandState cmd : commands.values()) {
       cs.add(cmd.snapshot());

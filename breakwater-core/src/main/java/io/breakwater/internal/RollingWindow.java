@@ -131,9 +131,6 @@ final class RollingWindow {
     maybeRoll(now);
     counters.sumAll(out);
     Reading base = readingAt(bucketOf(now) - buckets + 1);
-    if (base == null) {
-      return;
-    }
     if (base == EMPTY_WINDOW) {
       java.util.Arrays.fill(out, 0, counters.slots(), 0L);
       return;
@@ -151,12 +148,13 @@ final class RollingWindow {
   private static final Reading EMPTY_WINDOW = new Reading(-1, new int[0], new long[0]);
 
   /**
-   * The reading at the start of {@code bucket}: null when the bucket precedes this window's
-   * creation (subtract nothing), {@link #EMPTY_WINDOW} when nothing happened since then.
+   * The reading at the start of {@code bucket}: the reading taken when this window was made for
+   * a bucket before that (the counters may predate the window: it is rebuilt when its shape
+   * changes), {@link #EMPTY_WINDOW} when nothing happened since the bucket started.
    */
   private Reading readingAt(long bucket) {
     if (bucket <= 0) {
-      return null;
+      return ring.get(0);
     }
     if (bucket > lastBucket) {
       // Nobody has written since the start of lastBucket, which is older than the window.

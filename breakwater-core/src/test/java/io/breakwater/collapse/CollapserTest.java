@@ -188,8 +188,8 @@ class CollapserTest {
   @Test
   void configRefusesBadValues() {
     assertThatThrownBy(() -> CollapserConfig.builder().maxRequestsInBatch(0))
-        .hasMessage("maxRequestsInBatch must be at least 1, was 0");
+        .hasMessage("maxRequestsInBatch must be between 1 and 2147483647, was 0");
     assertThatThrownBy(() -> CollapserConfig.builder().timerDelayMillis(-1))
-        .hasMessage("timerDelayMillis must be at least 1, was -1");
+        .hasMessage("timerDelayMillis must be between 1 and 2147483647, was -1");
   }
 }

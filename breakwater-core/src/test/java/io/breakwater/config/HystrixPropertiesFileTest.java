@@ -6,6 +6,7 @@ import io.breakwater.BreakwaterRuntime;
 import io.breakwater.CommandConfig;
 import io.breakwater.Isolation;
 import io.breakwater.ThreadPoolConfig;
+import io.breakwater.collapse.CollapserConfig;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
@@ -110,7 +111,7 @@ class HystrixPropertiesFileTest {
       assertThat(userPool.rollingStatsWindowMillis()).isEqualTo(30_000);
       assertThat(userPool.rollingStatsBuckets()).isEqualTo(30);
 
-      CollapserSettings otherBatch = binder.collapserSettings("AnyOtherCollapser");
+      CollapserConfig otherBatch = binder.collapserConfig("AnyOtherCollapser");
       assertThat(otherBatch.maxRequestsInBatch()).isEqualTo(100);
       assertThat(otherBatch.timerDelayMillis()).isEqualTo(20);
       assertThat(otherBatch.requestCacheEnabled()).isFalse();
@@ -120,7 +121,7 @@ class HystrixPropertiesFileTest {
       assertThat(otherBatch.rollingPercentileWindowMillis()).isEqualTo(30_000);
       assertThat(otherBatch.rollingPercentileBuckets()).isEqualTo(3);
 
-      CollapserSettings userBatch = binder.collapserSettings("UserBatch");
+      CollapserConfig userBatch = binder.collapserConfig("UserBatch");
       assertThat(userBatch.maxRequestsInBatch()).isEqualTo(50);
       assertThat(userBatch.timerDelayMillis()).isEqualTo(5);
       assertThat(userBatch.requestCacheEnabled()).isTrue();

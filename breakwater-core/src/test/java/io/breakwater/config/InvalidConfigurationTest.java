@@ -8,6 +8,7 @@ import io.breakwater.BreakwaterRuntime;
 import io.breakwater.CommandConfig;
 import io.breakwater.Isolation;
 import io.breakwater.ThreadPoolConfig;
+import io.breakwater.collapse.CollapserConfig;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -108,15 +109,15 @@ class InvalidConfigurationTest {
         refused("pool buckets not dividing the window",
             b -> ThreadPoolConfig.builder().rollingStatsBuckets(3).build(),
             "rollingStatsBuckets (3)", "rollingStatsWindowMillis (10000)"),
-        refused("zero batch", b -> CollapserSettings.builder().maxRequestsInBatch(0),
+        refused("zero batch", b -> CollapserConfig.builder().maxRequestsInBatch(0),
             "maxRequestsInBatch", "was 0"),
-        refused("zero collapser delay", b -> CollapserSettings.builder().timerDelayMillis(0),
+        refused("zero collapser delay", b -> CollapserConfig.builder().timerDelayMillis(0),
             "timerDelayMillis", "was 0"),
         refused("collapser buckets not dividing the window",
-            b -> CollapserSettings.builder().rollingStatsBuckets(7).build(),
+            b -> CollapserConfig.builder().rollingStatsBuckets(7).build(),
             "rollingStatsBuckets (7)", "rollingStatsWindowMillis (10000)"),
         refused("zero collapser percentile window",
-            b -> CollapserSettings.builder().rollingPercentileWindowMillis(0),
+            b -> CollapserConfig.builder().rollingPercentileWindowMillis(0),
             "rollingPercentileWindowMillis", "was 0"),
         refused("zero stream connections",
             b -> StreamSettings.builder().maxConcurrentConnections(0),
@@ -138,7 +139,7 @@ class InvalidConfigurationTest {
                 c -> c.allowMaximumSizeToDivergeFromCoreSize(true).maximumSize(2)),
             "maximumSize (2)", "coreSize (10)"),
         refused("code collapser settings with a negative delay",
-            b -> b.codeCollapserSettings("B", c -> c.timerDelayMillis(-1)),
+            b -> b.codeCollapserConfig("B", c -> c.timerDelayMillis(-1)),
             "timerDelayMillis", "was -1"),
         refused("blank source key", b -> MapSource.create().set(" ", "1"), "key", "was ' '"));
   }
@@ -185,8 +186,8 @@ class InvalidConfigurationTest {
     return b -> get.apply(b.runtime().threadPoolConfig("P"));
   }
 
-  private static Function<ConfigurationBinder, Object> batch(Function<CollapserSettings, ?> get) {
-    return b -> get.apply(b.collapserSettings("B"));
+  private static Function<ConfigurationBinder, Object> batch(Function<CollapserConfig, ?> get) {
+    return b -> get.apply(b.collapserConfig("B"));
   }
 
   private static Function<ConfigurationBinder, Object> stream(Function<StreamSettings, ?> get) {
@@ -269,11 +270,11 @@ class InvalidConfigurationTest {
         property("breakwater.threadpool.P.coreSize", "12", "many",
             pool(ThreadPoolConfig::coreSize), 12, 10),
         property(BATCH + "maxRequestsInBatch", "100", "0",
-            batch(CollapserSettings::maxRequestsInBatch), 100, Integer.MAX_VALUE),
+            batch(CollapserConfig::maxRequestsInBatch), 100, Integer.MAX_VALUE),
         property(BATCH + "timerDelayInMilliseconds", "20", "-10",
-            batch(CollapserSettings::timerDelayMillis), 20, 10),
+            batch(CollapserConfig::timerDelayMillis), 20, 10),
         property(BATCH + "requestCache.enabled", "false", "sometimes",
-            batch(CollapserSettings::requestCacheEnabled), false, true),
+            batch(CollapserConfig::requestCacheEnabled), false, true),
         property("hystrix.config.stream.maxConcurrentConnections", "15", "0",
             stream(StreamSettings::maxConcurrentConnections), 15, 5),
         property("hystrix.stream.dashboard.intervalInMilliseconds", "1000", "soon",

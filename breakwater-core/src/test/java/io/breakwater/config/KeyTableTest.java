@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.breakwater.CommandConfig;
 import io.breakwater.ThreadPoolConfig;
+import io.breakwater.collapse.CollapserConfig;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
@@ -24,7 +25,7 @@ class KeyTableTest {
   void everyFieldOfEveryConfigHasAKey() {
     assertThat(fieldsWithKeys(Scopes.COMMAND)).isEqualTo(accessors(CommandConfig.class));
     assertThat(fieldsWithKeys(Scopes.THREAD_POOL)).isEqualTo(accessors(ThreadPoolConfig.class));
-    assertThat(fieldsWithKeys(Scopes.COLLAPSER)).isEqualTo(accessors(CollapserSettings.class));
+    assertThat(fieldsWithKeys(Scopes.COLLAPSER)).isEqualTo(accessors(CollapserConfig.class));
     assertThat(fieldsWithKeys(Scopes.GLOBAL)).isEqualTo(accessors(StreamSettings.class));
   }
 

@@ -6,6 +6,7 @@ import io.breakwater.BreakwaterRuntime;
 import io.breakwater.CommandConfig;
 import io.breakwater.Isolation;
 import io.breakwater.ThreadPoolConfig;
+import io.breakwater.collapse.CollapserConfig;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -143,12 +144,12 @@ class PrecedenceTest {
         ConfigurationBinder b = ConfigurationBinder.builder(rt).source(source)
             .commandDefaults(CommandConfig.builder().timeoutMillis(1500).build())
             .threadPoolDefaults(ThreadPoolConfig.builder().coreSize(3).build())
-            .collapserDefaults(CollapserSettings.builder().timerDelayMillis(7).build())
+            .collapserDefaults(CollapserConfig.builder().timerDelayMillis(7).build())
             .streamDefaults(StreamSettings.builder().maxConcurrentConnections(9).build())
             .bind()) {
       assertThat(rt.config("Any").timeoutMillis()).isEqualTo(1500);
       assertThat(rt.threadPoolConfig("AnyPool").coreSize()).isEqualTo(3);
-      assertThat(b.collapserSettings("AnyBatch").timerDelayMillis()).isEqualTo(7);
+      assertThat(b.collapserConfig("AnyBatch").timerDelayMillis()).isEqualTo(7);
       assertThat(b.streamSettings().maxConcurrentConnections()).isEqualTo(9);
 
       source.set(TIMEOUT_DEFAULT, "2000");
@@ -175,19 +176,19 @@ class PrecedenceTest {
   @Test
   void collapsersFollowTheSameFourLevels() {
     source.set("hystrix.collapser.default.maxRequestsInBatch", "100");
-    assertThat(binder.collapserSettings("B").maxRequestsInBatch()).isEqualTo(100);
+    assertThat(binder.collapserConfig("B").maxRequestsInBatch()).isEqualTo(100);
 
-    binder.codeCollapserSettings("B", b -> b.maxRequestsInBatch(200).timerDelayMillis(3));
-    assertThat(binder.collapserSettings("B").maxRequestsInBatch()).isEqualTo(200);
+    binder.codeCollapserConfig("B", b -> b.maxRequestsInBatch(200).timerDelayMillis(3));
+    assertThat(binder.collapserConfig("B").maxRequestsInBatch()).isEqualTo(200);
 
     source.set("hystrix.collapser.B.maxRequestsInBatch", "300");
-    assertThat(binder.collapserSettings("B").maxRequestsInBatch()).isEqualTo(300);
-    assertThat(binder.collapserSettings("B").timerDelayMillis()).isEqualTo(3);
-    assertThat(binder.collapserSettings("C").maxRequestsInBatch()).isEqualTo(100);
+    assertThat(binder.collapserConfig("B").maxRequestsInBatch()).isEqualTo(300);
+    assertThat(binder.collapserConfig("B").timerDelayMillis()).isEqualTo(3);
+    assertThat(binder.collapserConfig("C").maxRequestsInBatch()).isEqualTo(100);
 
-    binder.codeCollapserSettings("C", CollapserSettings.builder().timerDelayMillis(4).build());
-    assertThat(binder.collapserSettings("C").maxRequestsInBatch())
-        .isEqualTo(CollapserSettings.DEFAULT_MAX_REQUESTS_IN_BATCH);
+    binder.codeCollapserConfig("C", CollapserConfig.builder().timerDelayMillis(4).build());
+    assertThat(binder.collapserConfig("C").maxRequestsInBatch())
+        .isEqualTo(CollapserConfig.DEFAULT_MAX_REQUESTS_IN_BATCH);
   }
 
   @Test
