@@ -1,5 +1,6 @@
 package io.breakwater.stream;
 
+import io.breakwater.metrics.CollapserSnapshot;
 import java.util.Objects;
 
 /**
@@ -7,9 +8,9 @@ import java.util.Objects;
  * message: requests added to batches and batches run over the rolling window, cache hits, the
  * batch size distribution and the collapser's settings.
  *
- * <p>Core has no collapser snapshot yet; a program that batches requests itself can report its
- * collapsers through {@link BreakwaterServer.Builder#collapsers}. When core gains one, mapping it
- * to this record is the only code to add.
+ * <p>The runtime's own collapsers are reported from their snapshots ({@link #of}); a program that
+ * batches requests by other means can report its collapsers too, through
+ * {@link BreakwaterServer.Builder#collapsers}.
  *
  * @param name the collapser key
  * @param timeMillis wall-clock time of the figures
@@ -45,6 +46,19 @@ public record CollapserFigures(
           + " values (25, 50, 75, 90, 95, 99, 99.5, 100), got " + batchSizePercentiles.length);
     }
     batchSizePercentiles = batchSizePercentiles.clone();
+  }
+
+  /** The figures of one of the runtime's collapsers. */
+  public static CollapserFigures of(CollapserSnapshot s) {
+    int[] percentiles = new int[PERCENTILES.length];
+    for (int i = 0; i < PERCENTILES.length; i++) {
+      percentiles[i] = (int) Math.min(Integer.MAX_VALUE, s.batchSizePercentile(PERCENTILES[i]));
+    }
+    return new CollapserFigures(s.name(), s.timeMillis(), s.rollingCountRequestsBatched(),
+        s.rollingCountBatches(), s.rollingCountResponsesFromCache(),
+        (int) Math.min(Integer.MAX_VALUE, s.batchSizeMean()), percentiles,
+        s.config().requestCacheEnabled(), s.config().maxRequestsInBatch(),
+        s.config().timerDelayMillis());
   }
 
   @Override

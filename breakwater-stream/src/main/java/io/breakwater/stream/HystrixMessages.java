@@ -19,8 +19,8 @@ import java.io.UncheckedIOException;
  * thread pool or collapser, with Hystrix's field names, types and order, so the Hystrix
  * Dashboard and Turbine read them unchanged.
  *
- * <p>Each message type is one method, called from {@link LocalFeed#tick()}; when core gains a
- * collapser snapshot, mapping it to {@link CollapserFigures} is the one method to add. Fields
+ * <p>Each message type is one method, called from {@link LocalFeed#tick()}; collapser
+ * snapshots reach the collapser message through {@link CollapserFigures#of}. Fields
  * after {@code threadPool} in the command message are Breakwater's own ({@code circuitState},
  * {@code isolation}): Hystrix's readers ignore keys they do not know.
  *

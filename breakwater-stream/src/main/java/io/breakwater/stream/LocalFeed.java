@@ -1,6 +1,7 @@
 package io.breakwater.stream;
 
 import io.breakwater.BreakwaterRuntime;
+import io.breakwater.metrics.CollapserSnapshot;
 import io.breakwater.metrics.CommandSnapshot;
 import io.breakwater.metrics.MetricsSnapshot;
 import io.breakwater.metrics.ThreadPoolSnapshot;
@@ -38,6 +39,9 @@ final class LocalFeed implements Feed {
       }
       for (ThreadPoolSnapshot p : snapshot.threadPools()) {
         messages.add(HystrixMessages.threadPool(p));
+      }
+      for (CollapserSnapshot c : snapshot.collapsers()) {
+        messages.add(HystrixMessages.collapser(CollapserFigures.of(c)));
       }
     }
     for (CollapserFigures c : collapserFigures()) {
