@@ -4,6 +4,7 @@ import io.breakwater.Clock;
 import io.breakwater.CommandConfig;
 import io.breakwater.circuit.CircuitState;
 import io.breakwater.circuit.CircuitTransition;
+import io.breakwater.event.EventType;
 import io.breakwater.metrics.HealthCounts;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -111,10 +112,10 @@ final class CircuitBreaker {
    * A call that went through failed, timed out or was rejected. A trial reopens the circuit; any
    * other call re-evaluates health and may open it.
    */
-  void onError(long token, long now, CommandConfig config) {
+  void onError(long token, long now, CommandConfig config, EventType outcome) {
     if (token > 0) {
       if (word.compareAndSet(token, encode(now, OPEN))) {
-        transition(CircuitState.HALF_OPEN, CircuitState.OPEN, "trial call failed", null);
+        transition(CircuitState.HALF_OPEN, CircuitState.OPEN, trialOutcome(outcome), null);
       }
       return;
     }
@@ -130,6 +131,18 @@ final class CircuitBreaker {
           "error percentage " + health.errorPercentage() + " >= "
               + config.errorThresholdPercentage() + " over " + health.total() + " requests",
           health);
+    }
+  }
+
+  private static String trialOutcome(EventType outcome) {
+    switch (outcome) {
+      case TIMEOUT:
+        return "trial call timed out";
+      case SEMAPHORE_REJECTED:
+      case THREAD_POOL_REJECTED:
+        return "trial call was rejected";
+      default:
+        return "trial call failed";
     }
   }
 

@@ -348,7 +348,7 @@ final class CommandPath {
     if (ranHere) {
       recordExecution(cmd, end - start, end, trace);
     }
-    cmd.breaker.onError(token, end, config);
+    cmd.breaker.onError(token, end, config, EventType.FAILURE);
     if (isUnrecoverable(cause)) {
       if (trace != null) {
         trace.failed(FailureKind.FAILED, cause);
@@ -365,7 +365,7 @@ final class CommandPath {
       CommandState cmd, CommandConfig config, long start, long now, long token,
       Fallback<T> fallback, Trace trace) {
     mark(cmd, Stripes.current(), trace, EventType.TIMEOUT);
-    cmd.breaker.onError(token, now, config);
+    cmd.breaker.onError(token, now, config, EventType.TIMEOUT);
     TimeoutException cause = new TimeoutException(
         cmd.name + " timed out after " + config.timeoutMillis() + " ms");
     return fallback(cmd, config, start, FailureKind.TIMED_OUT, EventType.TIMEOUT, cause,
@@ -377,7 +377,7 @@ final class CommandPath {
       CommandState cmd, CommandConfig config, long start, long token, EventType reason,
       Fallback<T> fallback, Trace trace) {
     mark(cmd, Stripes.current(), trace, reason);
-    cmd.breaker.onError(token, start, config);
+    cmd.breaker.onError(token, start, config, reason);
     return fallback(cmd, config, start, FailureKind.REJECTED, reason, null, fallback, trace);
   }
 
