@@ -3,6 +3,7 @@ package io.breakwater.stream;
 import com.sun.net.httpserver.HttpServer;
 import io.breakwater.Breakwater;
 import io.breakwater.BreakwaterRuntime;
+import io.breakwater.config.StreamSettings;
 import io.breakwater.discovery.Registry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -278,6 +279,18 @@ public final class BreakwaterServer implements AutoCloseable {
      * The time between ticks when the request gives no {@code ?delay=} (default 500 ms, the
      * Hystrix stream's). Requests may ask for 100 ms to 30 s.
      */
+    /**
+     * Takes the tick interval and the connection cap from configuration properties
+     * ({@code hystrix.stream.dashboard.intervalInMilliseconds},
+     * {@code hystrix.config.stream.maxConcurrentConnections} or their Breakwater names), as a
+     * {@code ConfigurationBinder} reads them: {@code settings(binder.streamSettings())}.
+     */
+    public Builder settings(StreamSettings settings) {
+      Objects.requireNonNull(settings, "settings must not be null");
+      maxConnections(settings.maxConcurrentConnections());
+      return delay(Duration.ofMillis(settings.dashboardIntervalMillis()));
+    }
+
     public Builder delay(Duration delay) {
       Objects.requireNonNull(delay, "delay must not be null");
       long millis = delay.toMillis();

@@ -194,6 +194,28 @@ class BreakwaterServerTest {
   }
 
   @Test
+  void streamSettingsFromPropertiesSetTheCapAndTheTick() throws Exception {
+    runtime.snapshot("configured");
+    io.breakwater.config.MapSource props = io.breakwater.config.MapSource.of(java.util.Map.of(
+        "hystrix.config.stream.maxConcurrentConnections", "1",
+        "hystrix.stream.dashboard.intervalInMilliseconds", "200"));
+    try (io.breakwater.config.ConfigurationBinder binder =
+        io.breakwater.config.ConfigurationBinder.bind(runtime, props)) {
+      BreakwaterServer server =
+          start(BreakwaterServer.builder().settings(binder.streamSettings()));
+      StreamClient a = open(server.uri().resolve("/hystrix.stream"));
+      a.next("HystrixCommand", "configured", Duration.ofSeconds(2));
+      long t0 = System.nanoTime();
+      a.next("HystrixCommand", "configured", Duration.ofSeconds(2));
+      assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(450);
+
+      HttpResponse<String> second = Http.get(server.uri().resolve("/hystrix.stream"));
+      assertThat(second.statusCode()).isEqualTo(503);
+      assertThat(second.body()).contains("MaxConcurrentConnections reached: 1");
+    }
+  }
+
+  @Test
   void tokenIsRequiredOnEveryRouteWhenSet() throws Exception {
     runtime.snapshot("guarded");
     BreakwaterServer server = start(BreakwaterServer.builder().bearerToken(TOKEN)
