@@ -70,6 +70,8 @@ class ConcurrentCountingTest {
       assertThat(s.currentConcurrency()).isZero();
       assertThat(s.rollingMaxConcurrency()).isBetween(1L, 2L);
       assertThat(s.executionLatency().count()).isEqualTo(200_000);
+      assertThat(s.executionTotals().count()).isEqualTo(200_000);
+      assertThat(s.totalTotals().count()).isEqualTo(200_000);
     }
   }
 }

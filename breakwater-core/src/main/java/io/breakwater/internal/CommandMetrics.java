@@ -5,6 +5,7 @@ import io.breakwater.CommandConfig;
 import io.breakwater.event.EventType;
 import io.breakwater.metrics.HealthCounts;
 import io.breakwater.metrics.LatencySnapshot;
+import io.breakwater.metrics.LatencyTotals;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
@@ -170,6 +171,23 @@ final class CommandMetrics {
 
   LatencySnapshot totalLatency(long now) {
     return merged(now, total);
+  }
+
+  LatencyTotals executionTotals() {
+    return totals(execution);
+  }
+
+  LatencyTotals totalTotals() {
+    return totals(total);
+  }
+
+  private LatencyTotals totals(LatencyRecorder separate) {
+    long[] counts = new long[LatencyRecorder.SLOTS];
+    shared.addCumulative(counts);
+    if (separate != null) {
+      separate.addCumulative(counts);
+    }
+    return LatencyRecorder.totals(counts);
   }
 
   private LatencySnapshot merged(long now, LatencyRecorder separate) {

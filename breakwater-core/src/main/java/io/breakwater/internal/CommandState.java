@@ -97,6 +97,6 @@ public final class CommandState {
     return new CommandSnapshot(name, group, poolKey, clock.currentTimeMillis(), breaker.state(),
         metrics.health(now), rolling, cumulative, executionPermits.inUse(),
         metrics.rollingMaxConcurrency(now), metrics.executionLatency(now),
-        metrics.totalLatency(now), c);
+        metrics.totalLatency(now), metrics.executionTotals(), metrics.totalTotals(), c);
   }
 }

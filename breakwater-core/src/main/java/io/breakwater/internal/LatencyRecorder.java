@@ -2,6 +2,7 @@ package io.breakwater.internal;
 
 import io.breakwater.Clock;
 import io.breakwater.metrics.LatencySnapshot;
+import io.breakwater.metrics.LatencyTotals;
 
 /**
  * Rolling latency percentiles, recorded with one uncontended atomic add.
@@ -46,6 +47,29 @@ final class LatencyRecorder {
     for (int i = 0; i < SLOTS; i++) {
       into[i] += counts[i];
     }
+  }
+
+  /** Adds this recorder's cumulative counts (since it was made) into {@code into}. */
+  void addCumulative(long[] into) {
+    long[] counts = new long[SLOTS];
+    window.cumulativeCounts(counts);
+    for (int i = 0; i < SLOTS; i++) {
+      into[i] += counts[i];
+    }
+  }
+
+  /** The count and the sum (at bucket middles) of a set of bucket counts. */
+  static LatencyTotals totals(long[] counts) {
+    long total = 0;
+    long sum = 0;
+    for (int i = 0; i < SLOTS; i++) {
+      long c = counts[i];
+      if (c > 0) {
+        total += c;
+        sum += c * ((lowest(i) + highest(i)) / 2);
+      }
+    }
+    return total == 0 ? LatencyTotals.EMPTY : new LatencyTotals(total, sum);
   }
 
   static LatencySnapshot summarize(long[] counts) {

@@ -25,6 +25,8 @@ public final class CommandSnapshot {
   private final long rollingMaxConcurrency;
   private final LatencySnapshot executionLatency;
   private final LatencySnapshot totalLatency;
+  private final LatencyTotals executionTotals;
+  private final LatencyTotals totalTotals;
   private final CommandConfig config;
 
   public CommandSnapshot(
@@ -32,6 +34,17 @@ public final class CommandSnapshot {
       CircuitState circuitState, HealthCounts health, long[] rollingCounts,
       long[] cumulativeCounts, int currentConcurrency, long rollingMaxConcurrency,
       LatencySnapshot executionLatency, LatencySnapshot totalLatency, CommandConfig config) {
+    this(name, group, threadPoolKey, timeMillis, circuitState, health, rollingCounts,
+        cumulativeCounts, currentConcurrency, rollingMaxConcurrency, executionLatency,
+        totalLatency, LatencyTotals.EMPTY, LatencyTotals.EMPTY, config);
+  }
+
+  public CommandSnapshot(
+      String name, String group, String threadPoolKey, long timeMillis,
+      CircuitState circuitState, HealthCounts health, long[] rollingCounts,
+      long[] cumulativeCounts, int currentConcurrency, long rollingMaxConcurrency,
+      LatencySnapshot executionLatency, LatencySnapshot totalLatency,
+      LatencyTotals executionTotals, LatencyTotals totalTotals, CommandConfig config) {
     if (rollingCounts.length != EVENTS || cumulativeCounts.length != EVENTS) {
       throw new IllegalArgumentException("counts need one entry per EventType (" + EVENTS + ")");
     }
@@ -47,6 +60,8 @@ public final class CommandSnapshot {
     this.rollingMaxConcurrency = rollingMaxConcurrency;
     this.executionLatency = executionLatency;
     this.totalLatency = totalLatency;
+    this.executionTotals = executionTotals;
+    this.totalTotals = totalTotals;
     this.config = config;
   }
 
@@ -118,6 +133,16 @@ public final class CommandSnapshot {
   /** Time the caller waited, Breakwater's own work included, over the percentile window. */
   public LatencySnapshot totalLatency() {
     return totalLatency;
+  }
+
+  /** Count and sum of every execution latency since the command was first used. */
+  public LatencyTotals executionTotals() {
+    return executionTotals;
+  }
+
+  /** Count and sum of every total latency (the caller's wait) since first use. */
+  public LatencyTotals totalTotals() {
+    return totalTotals;
   }
 
   public CommandConfig config() {

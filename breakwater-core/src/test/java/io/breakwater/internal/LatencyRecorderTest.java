@@ -54,6 +54,25 @@ class LatencyRecorderTest {
   }
 
   @Test
+  void cumulativeTotalsKeepEveryLatencyEvenAfterItLeavesTheWindow() {
+    FakeClock clock = new FakeClock();
+    LatencyRecorder recorder = new LatencyRecorder(clock, 60_000, 6);
+    long trueSum = 0;
+    for (int ms = 1; ms <= 100; ms++) {
+      recorder.record(0, ms * 1_000_000L, clock.nanoTime());
+      trueSum += ms * 1_000L;
+    }
+    clock.advanceMillis(120_000);
+    recorder.record(1, 5_000_000L, clock.nanoTime());
+    trueSum += 5_000L;
+    long[] counts = new long[LatencyRecorder.SLOTS];
+    recorder.addCumulative(counts);
+    io.breakwater.metrics.LatencyTotals totals = LatencyRecorder.totals(counts);
+    assertThat(totals.count()).isEqualTo(101);
+    assertThat((double) totals.totalMicros()).isCloseTo(trueSum, within(trueSum * 0.016));
+  }
+
+  @Test
   void oldLatenciesLeaveThePercentileWindow() {
     FakeClock clock = new FakeClock();
     LatencyRecorder recorder = new LatencyRecorder(clock, 60_000, 6);
