@@ -212,6 +212,10 @@ class BreakwaterMetricsTest {
   @Test
   void prometheusTextNamesFollowConventions() {
     scripted();
+    // A pool counts an execution after the task has answered its caller, so the third may
+    // still be uncounted when execute() returns.
+    Awaitility.await().atMost(Duration.ofSeconds(5)).until(() ->
+        runtime.snapshot().threadPools().get(0).cumulativeCountThreadsExecuted() == 3);
     PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     metrics = BreakwaterMetrics.builder(runtime).refreshInterval(Duration.ZERO).build();
     metrics.bindTo(prometheus);
