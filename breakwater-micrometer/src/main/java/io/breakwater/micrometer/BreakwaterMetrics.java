@@ -2,6 +2,7 @@ package io.breakwater.micrometer;
 
 import io.breakwater.BreakwaterRuntime;
 import io.breakwater.event.EventType;
+import io.breakwater.metrics.CollapserSnapshot;
 import io.breakwater.metrics.CommandSnapshot;
 import io.breakwater.metrics.LatencySnapshot;
 import io.breakwater.metrics.MetricsSnapshot;
@@ -23,12 +24,14 @@ import java.util.Objects;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Binds every command and thread pool of a {@link BreakwaterRuntime} to a Micrometer registry:
+ * Binds every command, thread pool and collapser of a {@link BreakwaterRuntime} to a Micrometer
+ * registry:
  *
  * <pre>{@code
  * PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -40,8 +43,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Meters are read from the runtime's snapshots when the registry asks, never on a command's
  * path. A refresh (at {@link #bindTo}, then every {@link Builder#refreshInterval}, on one daemon
- * thread named {@code breakwater-micrometer-refresh}) registers meters for commands and pools
- * that appeared and removes those of commands that are gone; {@link #refresh()} does it at once.
+ * thread named {@code breakwater-micrometer-refresh}) registers meters for commands, pools and
+ * collapsers that appeared and removes those that are gone; {@link #refresh()} does it at once.
  *
  * <p>Command meters carry the tags {@code command}, {@code group} and {@code pool}:
  *
@@ -69,6 +72,19 @@ import org.slf4j.LoggerFactory;
  * {@code .threads.current}, {@code .threads.largest}, {@code .queue.size},
  * {@code .queue.rejection.threshold} (gauges), and {@code breakwater.threadpool.executions},
  * {@code .rejections}, {@code .tasks.completed} (counters).
+ *
+ * <p>Collapser meters carry the tag {@code collapser}:
+ *
+ * <ul>
+ *   <li>{@code breakwater.collapser.requests.batched} and {@code breakwater.collapser.batches}
+ *       (counters), requests handed to a batch and batches run since the collapser was created;
+ *   <li>{@code breakwater.collapser.responses.from.cache} (gauge), answers served from the
+ *       request cache in the rolling statistics window (10 s by default). A gauge because core
+ *       counts these only in that window, not since the collapser was created;
+ *   <li>{@code breakwater.collapser.batch.size} (gauge, tag {@code quantile} as for latency) and
+ *       {@code breakwater.collapser.batch.size.mean}, requests per batch over the batch-size
+ *       percentile window (60 s by default), for the same reason latency is a gauge.
+ * </ul>
  */
 public final class BreakwaterMetrics implements MeterBinder, AutoCloseable {
 
@@ -85,6 +101,7 @@ public final class BreakwaterMetrics implements MeterBinder, AutoCloseable {
   private final List<MeterRegistry> registries = new ArrayList<>();
   private final Map<String, Bound> commands = new HashMap<>();
   private final Map<String, Bound> pools = new HashMap<>();
+  private final Map<String, Bound> collapsers = new HashMap<>();
   private MetricsSnapshot latest;
   private long latestAtNanos;
   private ScheduledExecutorService refresher;
@@ -118,10 +135,7 @@ public final class BreakwaterMetrics implements MeterBinder, AutoCloseable {
       registries.add(registry);
       // Rebinding everything is the simple way to give the new registry the meters already
       // known; it happens once per registry.
-      commands.values().forEach(Bound::remove);
-      pools.values().forEach(Bound::remove);
-      commands.clear();
-      pools.clear();
+      removeAll();
       if (refresher == null && !refreshInterval.isZero()) {
         refresher = new ScheduledThreadPoolExecutor(1, r -> {
           Thread t = new Thread(r, "breakwater-micrometer-refresh");
@@ -137,8 +151,8 @@ public final class BreakwaterMetrics implements MeterBinder, AutoCloseable {
   }
 
   /**
-   * Registers the meters of commands and pools that appeared since the last refresh and
-   * removes those of commands and pools that are gone.
+   * Registers the meters of commands, pools and collapsers that appeared since the last refresh
+   * and removes those of the ones that are gone.
    */
   public void refresh() {
     MetricsSnapshot snapshot = snapshot(true);
@@ -146,35 +160,35 @@ public final class BreakwaterMetrics implements MeterBinder, AutoCloseable {
       if (closed) {
         return;
       }
-      Map<String, CommandSnapshot> nowCommands = new HashMap<>();
-      for (CommandSnapshot c : snapshot.commands()) {
-        nowCommands.put(c.name(), c);
+      reconcile(commands, snapshot.commands(), CommandSnapshot::name,
+          BreakwaterMetrics::commandTags, this::bindCommand);
+      reconcile(pools, snapshot.threadPools(), ThreadPoolSnapshot::name,
+          p -> Tags.of("pool", p.name()), this::bindPool);
+      reconcile(collapsers, snapshot.collapsers(), CollapserSnapshot::name,
+          c -> Tags.of("collapser", c.name()), this::bindCollapser);
+    }
+  }
+
+  /**
+   * Brings {@code bound} in line with {@code now}: removes the meters of what is gone or whose
+   * tags changed (a command moved to another group or pool), then binds what is new.
+   */
+  private static <S> void reconcile(Map<String, Bound> bound, List<S> now,
+      Function<S, String> name, Function<S, Tags> tags, Function<S, Bound> bind) {
+    Map<String, S> byName = new HashMap<>();
+    for (S s : now) {
+      byName.put(name.apply(s), s);
+    }
+    bound.entrySet().removeIf(e -> {
+      S s = byName.get(e.getKey());
+      boolean stale = s == null || !e.getValue().tags.equals(tags.apply(s));
+      if (stale) {
+        e.getValue().remove();
       }
-      commands.entrySet().removeIf(e -> {
-        CommandSnapshot c = nowCommands.get(e.getKey());
-        boolean stale = c == null || !e.getValue().tags.equals(commandTags(c));
-        if (stale) {
-          e.getValue().remove();
-        }
-        return stale;
-      });
-      for (CommandSnapshot c : snapshot.commands()) {
-        commands.computeIfAbsent(c.name(), n -> bindCommand(c));
-      }
-      Map<String, ThreadPoolSnapshot> nowPools = new HashMap<>();
-      for (ThreadPoolSnapshot p : snapshot.threadPools()) {
-        nowPools.put(p.name(), p);
-      }
-      pools.entrySet().removeIf(e -> {
-        boolean gone = !nowPools.containsKey(e.getKey());
-        if (gone) {
-          e.getValue().remove();
-        }
-        return gone;
-      });
-      for (ThreadPoolSnapshot p : snapshot.threadPools()) {
-        pools.computeIfAbsent(p.name(), n -> bindPool(p));
-      }
+      return stale;
+    });
+    for (S s : now) {
+      bound.computeIfAbsent(name.apply(s), n -> bind.apply(s));
     }
   }
 
@@ -187,6 +201,13 @@ public final class BreakwaterMetrics implements MeterBinder, AutoCloseable {
     }
   }
 
+  private void removeAll() {
+    for (Map<String, Bound> m : List.of(commands, pools, collapsers)) {
+      m.values().forEach(Bound::remove);
+      m.clear();
+    }
+  }
+
   /** Stops the refresher and removes every meter this binder registered. */
   @Override
   public void close() {
@@ -196,10 +217,7 @@ public final class BreakwaterMetrics implements MeterBinder, AutoCloseable {
         return;
       }
       closed = true;
-      commands.values().forEach(Bound::remove);
-      pools.values().forEach(Bound::remove);
-      commands.clear();
-      pools.clear();
+      removeAll();
       r = refresher;
       refresher = null;
     }
@@ -235,6 +253,15 @@ public final class BreakwaterMetrics implements MeterBinder, AutoCloseable {
     for (ThreadPoolSnapshot p : snapshot(false).threadPools()) {
       if (p.name().equals(name)) {
         return p;
+      }
+    }
+    return null;
+  }
+
+  private CollapserSnapshot collapser(String name) {
+    for (CollapserSnapshot c : snapshot(false).collapsers()) {
+      if (c.name().equals(name)) {
+        return c;
       }
     }
     return null;
@@ -378,7 +405,49 @@ public final class BreakwaterMetrics implements MeterBinder, AutoCloseable {
     return p == null ? Double.NaN : value.applyAsDouble(p);
   }
 
-  /** The meters of one command or pool, in every registry, so they can be removed together. */
+  private Bound bindCollapser(CollapserSnapshot first) {
+    String name = first.name();
+    Tags tags = Tags.of("collapser", name);
+    Bound b = new Bound(tags);
+    for (MeterRegistry r : registries) {
+      b.add(r, FunctionCounter.builder("breakwater.collapser.requests.batched", this,
+              m -> m.collapserValue(name, CollapserSnapshot::cumulativeCountRequestsBatched))
+          .tags(tags).description("Requests the collapser handed to a batch")
+          .register(r));
+      b.add(r, FunctionCounter.builder("breakwater.collapser.batches", this,
+              m -> m.collapserValue(name, CollapserSnapshot::cumulativeCountBatches))
+          .tags(tags).description("Batches the collapser ran")
+          .register(r));
+      b.add(r, Gauge.builder("breakwater.collapser.responses.from.cache", this,
+              m -> m.collapserValue(name, CollapserSnapshot::rollingCountResponsesFromCache))
+          .tags(tags)
+          .description("Answers served from the request cache in the rolling statistics window")
+          .register(r));
+      for (int i = 0; i < QUANTILES.length; i++) {
+        double p = LatencySnapshot.PERCENTILES[i];
+        b.add(r, Gauge.builder("breakwater.collapser.batch.size", this,
+                m -> m.collapserValue(name, c -> c.batchSizePercentile(p)))
+            .tags(tags).tag("quantile", quantile(QUANTILES[i]))
+            .description("Requests per batch at this quantile over the percentile window")
+            .register(r));
+      }
+      b.add(r, Gauge.builder("breakwater.collapser.batch.size.mean", this,
+              m -> m.collapserValue(name, CollapserSnapshot::batchSizeMean))
+          .tags(tags).description("Mean requests per batch over the percentile window")
+          .register(r));
+    }
+    return b;
+  }
+
+  private double collapserValue(String name, ToDoubleFunction<CollapserSnapshot> value) {
+    CollapserSnapshot c = collapser(name);
+    return c == null ? Double.NaN : value.applyAsDouble(c);
+  }
+
+  /**
+   * The meters of one command, pool or collapser, in every registry, so they can be removed
+   * together.
+   */
   private static final class Bound {
     final Tags tags;
     final List<Map.Entry<MeterRegistry, Meter>> meters = new ArrayList<>();

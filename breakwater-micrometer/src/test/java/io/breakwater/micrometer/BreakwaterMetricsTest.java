@@ -6,24 +6,31 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.breakwater.BreakwaterRuntime;
 import io.breakwater.CommandConfig;
 import io.breakwater.Isolation;
+import io.breakwater.collapse.CollapserConfig;
+import io.breakwater.context.RequestContext;
 import io.breakwater.event.EventType;
+import io.breakwater.metrics.CollapserSnapshot;
 import io.breakwater.metrics.CommandSnapshot;
 import io.breakwater.metrics.LatencySnapshot;
 import io.breakwater.metrics.ThreadPoolSnapshot;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.search.Search;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** Meter values equal the runtime's snapshot and follow commands coming and going. */
+/** Meter values equal the runtime's snapshot and follow what comes and goes in the runtime. */
 class BreakwaterMetricsTest {
 
   private final BreakwaterRuntime runtime = BreakwaterRuntime.create();
@@ -205,6 +212,10 @@ class BreakwaterMetricsTest {
   @Test
   void prometheusTextNamesFollowConventions() {
     scripted();
+    // A pool counts an execution after the task has answered its caller, so the third may
+    // still be uncounted when execute() returns.
+    Awaitility.await().atMost(Duration.ofSeconds(5)).until(() ->
+        runtime.snapshot().threadPools().get(0).cumulativeCountThreadsExecuted() == 3);
     PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     metrics = BreakwaterMetrics.builder(runtime).refreshInterval(Duration.ZERO).build();
     metrics.bindTo(prometheus);
@@ -215,6 +226,113 @@ class BreakwaterMetricsTest {
     assertThat(text).contains("breakwater_threadpool_executions_total{pool=\"Users\"} 3.0");
     assertThat(text).contains("breakwater_command_circuit_state{command=\"orders.place\","
         + "group=\"Orders\",pool=\"Orders\",state=\"open\"} 1.0");
+  }
+
+  private Search collapser(String meter) {
+    return registry.find(meter).tag("collapser", "Square");
+  }
+
+  /**
+   * Runs {@code args} through {@link Square} in one request, each batch dispatched as soon as it
+   * holds {@code batchSize} requests so that no test waits on the batching window.
+   */
+  private static void batch(BreakwaterRuntime rt, int batchSize, int... args) throws Exception {
+    CollapserConfig config = CollapserConfig.builder().maxRequestsInBatch(batchSize)
+        .timerDelayMillis(10_000).build();
+    try (RequestContext ctx = RequestContext.open()) {
+      List<CompletableFuture<Integer>> answers = new ArrayList<>();
+      for (int n : args) {
+        answers.add(new Square(rt, n, config).toCompletableFuture());
+      }
+      for (int i = 0; i < args.length; i++) {
+        assertThat(answers.get(i).get(5, TimeUnit.SECONDS)).isEqualTo(args[i] * args[i]);
+      }
+    }
+  }
+
+  @Test
+  void everyCollapserFigureMatchesTheSnapshotAfterRealBatches() throws Exception {
+    bind(BreakwaterMetrics.builder(runtime).refreshInterval(Duration.ZERO)
+        .maxSnapshotAge(Duration.ZERO));
+    assertThat(collapser("breakwater.collapser.batches").meters()).isEmpty();
+    // The second 7 is answered from the request cache and joins no batch.
+    batch(runtime, 5, 1, 2, 3, 4, 7, 7);
+    batch(runtime, 3, 1, 2, 3);
+    metrics.refresh();
+    CollapserSnapshot s = runtime.snapshot().collapsers().get(0);
+
+    assertThat(s.cumulativeCountRequestsBatched()).isEqualTo(8);
+    assertThat(collapser("breakwater.collapser.requests.batched").functionCounter().count())
+        .isEqualTo(s.cumulativeCountRequestsBatched());
+    assertThat(s.cumulativeCountBatches()).isEqualTo(2);
+    assertThat(collapser("breakwater.collapser.batches").functionCounter().count())
+        .isEqualTo(s.cumulativeCountBatches());
+    assertThat(s.rollingCountResponsesFromCache()).isEqualTo(1);
+    assertThat(collapser("breakwater.collapser.responses.from.cache").gauge().value())
+        .isEqualTo(s.rollingCountResponsesFromCache());
+
+    String[] tags = {"0", "0.25", "0.5", "0.75", "0.9", "0.95", "0.99", "0.995", "1"};
+    for (int i = 0; i < tags.length; i++) {
+      assertThat(collapser("breakwater.collapser.batch.size").tag("quantile", tags[i]).gauge()
+          .value()).as("p" + tags[i])
+          .isEqualTo(s.batchSizePercentile(LatencySnapshot.PERCENTILES[i]));
+    }
+    assertThat(s.batchSizePercentile(0)).isEqualTo(3);
+    assertThat(s.batchSizePercentile(100)).isEqualTo(5);
+    assertThat(s.batchSizeMean()).isEqualTo(4);
+    assertThat(collapser("breakwater.collapser.batch.size.mean").gauge().value())
+        .isEqualTo(s.batchSizeMean());
+
+    assertThat(collapser("breakwater.collapser.batches").functionCounter().getId().getTags())
+        .containsExactly(Tag.of("collapser", "Square"));
+
+    PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    metrics.bindTo(prometheus);
+    assertThat(prometheus.scrape()).contains(
+        "breakwater_collapser_requests_batched_total{collapser=\"Square\"} 8.0",
+        "breakwater_collapser_batches_total{collapser=\"Square\"} 2.0",
+        "breakwater_collapser_responses_from_cache{collapser=\"Square\"} 1.0",
+        "breakwater_collapser_batch_size{collapser=\"Square\",quantile=\"1\"} 5.0",
+        "breakwater_collapser_batch_size_mean{collapser=\"Square\"} 4.0");
+  }
+
+  @Test
+  void anEvictedCollapserLosesItsMetersAndARecreatedOneGetsFreshOnes() throws Exception {
+    FakeClock clock = new FakeClock();
+    BreakwaterRuntime idle = BreakwaterRuntime.builder().clock(clock)
+        .idleEviction(Duration.ofMinutes(1)).build();
+    try {
+      metrics = BreakwaterMetrics.builder(idle).refreshInterval(Duration.ZERO).build();
+      metrics.bindTo(registry);
+      assertThat(collapser("breakwater.collapser.batches").meters()).isEmpty();
+
+      batch(idle, 2, 1, 2);
+      metrics.refresh();
+      assertThat(collapser("breakwater.collapser.batches").functionCounter().count())
+          .isEqualTo(1);
+      assertThat(collapser("breakwater.collapser.requests.batched").functionCounter().count())
+          .isEqualTo(2);
+
+      idle.evictIdle(); // the first sweep only notes that the collapser's counts stand still
+      clock.advance(Duration.ofMinutes(2));
+      idle.evictIdle();
+      assertThat(idle.snapshot().collapsers()).isEmpty();
+      metrics.refresh();
+      assertThat(registry.getMeters())
+          .noneMatch(m -> m.getId().getName().startsWith("breakwater.collapser"))
+          .noneMatch(m -> m.getId().getTag("collapser") != null);
+
+      batch(idle, 3, 4, 5, 6);
+      metrics.refresh();
+      assertThat(collapser("breakwater.collapser.batches").functionCounter().count())
+          .isEqualTo(1);
+      assertThat(collapser("breakwater.collapser.requests.batched").functionCounter().count())
+          .isEqualTo(3);
+      assertThat(collapser("breakwater.collapser.batch.size.mean").gauge().value())
+          .isEqualTo(3);
+    } finally {
+      idle.close();
+    }
   }
 
   @Test
