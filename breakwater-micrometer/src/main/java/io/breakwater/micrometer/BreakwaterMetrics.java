@@ -5,9 +5,11 @@ import io.breakwater.event.EventType;
 import io.breakwater.metrics.CollapserSnapshot;
 import io.breakwater.metrics.CommandSnapshot;
 import io.breakwater.metrics.LatencySnapshot;
+import io.breakwater.metrics.LatencyTotals;
 import io.breakwater.metrics.MetricsSnapshot;
 import io.breakwater.metrics.ThreadPoolSnapshot;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -60,6 +62,8 @@ import org.slf4j.LoggerFactory;
  *       {@code breakwater.command.concurrency.peak} the most at once in the rolling window;
  *   <li>{@code breakwater.command.health.requests}, {@code breakwater.command.health.errors},
  *       {@code breakwater.command.error.percentage} (gauges) the figures the breaker judges by;
+ *   <li>{@code breakwater.command.duration} (function timer, tag {@code kind}): count and sum of
+ *       every latency since the command was first used, for rates and means over any range;
  *   <li>{@code breakwater.command.latency} (time gauge, tags {@code kind}: {@code execution} or
  *       {@code total}, and {@code quantile}: 0, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 1) and
  *       {@code breakwater.command.latency.mean}, over the latency percentile window (60 s by
@@ -331,6 +335,13 @@ public final class BreakwaterMetrics implements MeterBinder, AutoCloseable {
             .tags(tags).tag("kind", kind)
             .description("Mean latency over the percentile window")
             .register(r));
+        b.add(r, FunctionTimer.builder("breakwater.command.duration", this,
+                m -> (long) m.commandValue(name, c -> totals(c, kind).count()),
+                m -> m.commandValue(name, c -> totals(c, kind).totalMicros()),
+                TimeUnit.MICROSECONDS)
+            .tags(tags).tag("kind", kind)
+            .description("Every latency since the command was first used: count and sum")
+            .register(r));
       }
     }
     return b;
@@ -345,6 +356,10 @@ public final class BreakwaterMetrics implements MeterBinder, AutoCloseable {
   private double commandValue(String name, ToDoubleFunction<CommandSnapshot> value) {
     CommandSnapshot c = command(name);
     return c == null ? Double.NaN : value.applyAsDouble(c);
+  }
+
+  private static LatencyTotals totals(CommandSnapshot c, String kind) {
+    return kind.equals("execution") ? c.executionTotals() : c.totalTotals();
   }
 
   private static LatencySnapshot latency(CommandSnapshot c, String kind) {

@@ -125,6 +125,12 @@ class BreakwaterMetricsTest {
     assertThat(exec.percentileMicros(100)).isGreaterThanOrEqualTo(3000);
     assertThat(command("breakwater.command.latency.mean", "orders.place").tag("kind", "total")
         .timeGauge().value(TimeUnit.MICROSECONDS)).isEqualTo(s.totalLatency().meanMicros());
+    io.micrometer.core.instrument.FunctionTimer timer =
+        command("breakwater.command.duration", "orders.place").tag("kind", "execution")
+            .functionTimer();
+    assertThat(timer.count()).isEqualTo(s.executionTotals().count()).isPositive();
+    assertThat(timer.totalTime(TimeUnit.MICROSECONDS))
+        .isEqualTo(s.executionTotals().totalMicros());
   }
 
   @Test
