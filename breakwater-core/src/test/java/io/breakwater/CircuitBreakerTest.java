@@ -125,6 +125,17 @@ class CircuitBreakerTest {
   }
 
   @Test
+  void callsThatNeverRanHaveNoLatencyAsInHystrix() {
+    openCircuit(); // ten failures that ran
+    for (int i = 0; i < 5; i++) {
+      succeed(); // short-circuited
+    }
+    assertThat(runtime.snapshot(NAME).rollingCount(EventType.SHORT_CIRCUITED)).isEqualTo(5);
+    assertThat(runtime.snapshot(NAME).totalLatency().count()).isEqualTo(10);
+    assertThat(runtime.snapshot(NAME).executionLatency().count()).isEqualTo(10);
+  }
+
+  @Test
   void shortCircuitWithoutFallbackThrowsCommandExceptionOfThatKind() {
     openCircuit();
     assertThatThrownBy(() -> runtime.execute(NAME, () -> "ok"))

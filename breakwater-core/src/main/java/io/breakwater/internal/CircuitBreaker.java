@@ -62,8 +62,9 @@ final class CircuitBreaker {
   /**
    * Whether a call may go through: {@link #DENIED}, {@link #ALLOWED}, or a positive trial token
    * that must be handed back to {@link #onSuccess}, {@link #onError} or {@link #onAbandoned}.
+   * Reads the clock only when the circuit is open or half-open.
    */
-  long tryPass(long now, CommandConfig config) {
+  long tryPass(CommandConfig config) {
     if (config.forceOpen()) {
       return DENIED;
     }
@@ -72,6 +73,8 @@ final class CircuitBreaker {
     if (state == CLOSED || config.forceClosed() || !config.circuitBreakerEnabled()) {
       return ALLOWED;
     }
+    // Only an open or half-open circuit needs the time: the closed path never reads the clock.
+    long now = clock.nanoTime();
     long since = elapsed(now, w);
     long sleep = config.sleepWindowMillis() * 1_000_000L;
     if (state == OPEN) {

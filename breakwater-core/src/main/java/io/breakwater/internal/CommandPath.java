@@ -90,17 +90,17 @@ final class CommandPath {
   private <T> T execute(
       CommandState cmd, CommandConfig config, Callable<? extends T> run, Fallback<T> fallback,
       Trace trace) {
-    long start = clock.nanoTime();
     int stripe = Stripes.current();
-    cmd.metrics.maybeRoll(start);
     markCollapsed(cmd, stripe, trace);
 
-    long token = cmd.breaker.tryPass(start, config);
+    long token = cmd.breaker.tryPass(config);
     if (token == CircuitBreaker.DENIED) {
       mark(cmd, stripe, trace, EventType.SHORT_CIRCUITED);
-      return fallback(cmd, config, start, FailureKind.SHORT_CIRCUITED,
+      return fallback(cmd, config, traceStart(trace), FailureKind.SHORT_CIRCUITED,
           EventType.SHORT_CIRCUITED, null, fallback, trace);
     }
+    long start = clock.nanoTime();
+    cmd.metrics.maybeRoll(start);
 
     if (config.isolation() == Isolation.SEMAPHORE) {
       return runOnCaller(cmd, config, stripe, start, token, run, fallback, trace);
@@ -132,17 +132,18 @@ final class CommandPath {
     if (config.isolation() == Isolation.SEMAPHORE) {
       return completed(() -> execute(cmd, config, run, fallback, trace));
     }
-    long start = clock.nanoTime();
     int stripe = Stripes.current();
-    cmd.metrics.maybeRoll(start);
     markCollapsed(cmd, stripe, trace);
 
-    long token = cmd.breaker.tryPass(start, config);
+    long token = cmd.breaker.tryPass(config);
     if (token == CircuitBreaker.DENIED) {
       mark(cmd, stripe, trace, EventType.SHORT_CIRCUITED);
-      return completed(() -> fallback(cmd, config, start, FailureKind.SHORT_CIRCUITED,
+      long refused = traceStart(trace);
+      return completed(() -> fallback(cmd, config, refused, FailureKind.SHORT_CIRCUITED,
           EventType.SHORT_CIRCUITED, null, fallback, trace));
     }
+    long start = clock.nanoTime();
+    cmd.metrics.maybeRoll(start);
 
     WorkerExecution<T> work = new WorkerExecution<>(this, cmd, config, stripe, start, token, run,
         fallback, trace, new CancellableFuture<>(), engine.propagation().capture());
@@ -170,17 +171,18 @@ final class CommandPath {
   private <T> CompletableFuture<T> executeAsync(
       CommandState cmd, CommandConfig config, Supplier<? extends CompletionStage<? extends T>> run,
       Fallback<T> fallback, Trace trace) {
-    long start = clock.nanoTime();
     int stripe = Stripes.current();
-    cmd.metrics.maybeRoll(start);
     markCollapsed(cmd, stripe, trace);
 
-    long token = cmd.breaker.tryPass(start, config);
+    long token = cmd.breaker.tryPass(config);
     if (token == CircuitBreaker.DENIED) {
       mark(cmd, stripe, trace, EventType.SHORT_CIRCUITED);
-      return completed(() -> fallback(cmd, config, start, FailureKind.SHORT_CIRCUITED,
+      long refused = traceStart(trace);
+      return completed(() -> fallback(cmd, config, refused, FailureKind.SHORT_CIRCUITED,
           EventType.SHORT_CIRCUITED, null, fallback, trace));
     }
+    long start = clock.nanoTime();
+    cmd.metrics.maybeRoll(start);
 
     if (!cmd.executionPermits.tryAcquire(stripe, cmd.metrics.bucket())) {
       return completed(() -> rejected(cmd, config, start, token, EventType.SEMAPHORE_REJECTED,
@@ -428,10 +430,24 @@ final class CommandPath {
     if (trace != null) {
       trace.answeredByFallback();
     }
-    long end = clock.nanoTime();
-    cmd.metrics.latency(stripe, CommandMetrics.Latency.TOTAL, end - start, end);
-    answered(cmd, start, end, trace);
+    finish(cmd, stripe, start, kind, trace);
     return value;
+  }
+
+  /**
+   * Records the caller's wait (for executions that ran: as Hystrix, a call refused before it
+   * ran has no latency) and closes the trace; reads the clock only when one of them needs it.
+   */
+  private void finish(CommandState cmd, int stripe, long start, FailureKind kind, Trace trace) {
+    boolean executed = kind == FailureKind.FAILED || kind == FailureKind.TIMED_OUT;
+    if (!executed && trace == null) {
+      return;
+    }
+    long end = clock.nanoTime();
+    if (executed) {
+      cmd.metrics.latency(stripe, CommandMetrics.Latency.TOTAL, end - start, end);
+    }
+    answered(cmd, start, end, trace);
   }
 
   private CommandException refusal(
@@ -439,15 +455,21 @@ final class CommandPath {
       Throwable cause, Throwable fallbackFailure) {
     int stripe = Stripes.current();
     mark(cmd, stripe, trace, EventType.EXCEPTION_THROWN);
-    long end = clock.nanoTime();
-    cmd.metrics.latency(stripe, CommandMetrics.Latency.TOTAL, end - start, end);
-    answered(cmd, start, end, trace);
+    finish(cmd, stripe, start, kind, trace);
     return new CommandException(cmd.name, kind, message, cause, fallbackFailure);
   }
 
   // ---------------------------------------------------------------------------------------
   // Bookkeeping
   // ---------------------------------------------------------------------------------------
+
+  /**
+   * The start of a call that will not execute (short-circuited): only its trace needs it, so
+   * the clock is read only when there is one.
+   */
+  private long traceStart(Trace trace) {
+    return trace == null ? 0 : clock.nanoTime();
+  }
 
   /** A collapser's batch counts {@code COLLAPSED} once per request it serves, as Hystrix. */
   private static void markCollapsed(CommandState cmd, int stripe, Trace trace) {
