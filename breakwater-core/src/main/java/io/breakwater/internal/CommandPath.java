@@ -407,7 +407,7 @@ final class CommandPath {
       throw refusal(cmd, start, trace, kind, message(cmd, reason, "no fallback available"),
           cause, null);
     }
-    if (!cmd.fallbackPermits.tryAcquire(stripe, cmd.metrics.bucket())) {
+    if (!cmd.fallbackPermits.tryAcquire(stripe, -1)) {
       mark(cmd, stripe, trace, EventType.FALLBACK_REJECTION);
       throw refusal(cmd, start, trace, kind,
           message(cmd, reason, "fallback execution rejected"), cause, null);

@@ -70,7 +70,8 @@ final class StripedSemaphore {
 
   /**
    * Takes a permit for the caller's stripe, or returns false at once when none is free.
-   * {@code bucket} is the current rolling bucket, for the peak concurrency.
+   * {@code bucket} is the current rolling bucket, for the peak concurrency, or -1 to keep no
+   * peak.
    */
   boolean tryAcquire(int stripe, long bucket) {
     int i = base(stripe);
@@ -203,6 +204,9 @@ final class StripedSemaphore {
   }
 
   private void notePeak(int i, long bucket, long inUse) {
+    if (bucket < 0) {
+      return; // the caller keeps no peak (the fallback semaphore)
+    }
     // Plain reads and opaque writes: a race between two threads of one stripe may lose a peak
     // by one, which a gauge can afford; a lock here would cost every call.
     int parity = (int) (bucket & 1) * 2;
