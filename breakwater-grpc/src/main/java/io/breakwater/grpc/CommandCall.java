@@ -172,9 +172,14 @@ final class CommandCall<ReqT, RespT> extends ClientCall<ReqT, RespT> {
       reply.whenComplete((r, e) -> {
         if (reply.isCancelled()) {
           Status why = cancellation;
-          call.cancel(why != null ? why.getDescription()
-              : "breakwater: command " + commandName + " timed out", why == null ? null
-              : why.getCause());
+          if (why != null) {
+            call.cancel(why.getDescription(), why.getCause());
+          } else {
+            // The marker tells the instance balancer that the instance, not the caller, is
+            // behind this cancel.
+            String timedOut = "breakwater: command " + commandName + " timed out";
+            call.cancel(timedOut, new CommandTimeout(timedOut));
+          }
         }
       });
       call.start(new ReplyListener(reply, call), headers);
