@@ -59,6 +59,7 @@ final class CommandCall<ReqT, RespT> extends ClientCall<ReqT, RespT> {
   private final Context context = Context.current();
   private final AtomicBoolean closed = new AtomicBoolean();
   private final List<ReqT> messages = new ArrayList<>(1);
+  private final TimeoutMark timeoutMark = new TimeoutMark();
 
   private volatile Listener<RespT> listener;
   private Metadata headers;
@@ -167,7 +168,8 @@ final class CommandCall<ReqT, RespT> extends ClientCall<ReqT, RespT> {
     CompletableFuture<UnaryReply<RespT>> reply = new CompletableFuture<>();
     Context previous = context.attach();
     try {
-      ClientCall<ReqT, RespT> call = next.newCall(method, callOptions);
+      ClientCall<ReqT, RespT> call =
+          next.newCall(method, callOptions.withOption(TimeoutMark.KEY, timeoutMark));
       real = call;
       reply.whenComplete((r, e) -> {
         if (reply.isCancelled()) {
@@ -175,10 +177,9 @@ final class CommandCall<ReqT, RespT> extends ClientCall<ReqT, RespT> {
           if (why != null) {
             call.cancel(why.getDescription(), why.getCause());
           } else {
-            // The marker tells the instance balancer that the instance, not the caller, is
-            // behind this cancel.
-            String timedOut = "breakwater: command " + commandName + " timed out";
-            call.cancel(timedOut, new CommandTimeout(timedOut));
+            // Tells the instance balancer that the instance, not the caller, is behind this.
+            timeoutMark.set();
+            call.cancel("breakwater: command " + commandName + " timed out", null);
           }
         }
       });

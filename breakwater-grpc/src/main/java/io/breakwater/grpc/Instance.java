@@ -44,7 +44,7 @@ final class Instance {
       public ClientStreamTracer newClientStreamTracer(
           ClientStreamTracer.StreamInfo info, Metadata headers) {
         outstanding.incrementAndGet();
-        return new Tracer(outliers);
+        return new Tracer(outliers, info.getCallOptions().getOption(TimeoutMark.KEY));
       }
     };
   }
@@ -56,17 +56,20 @@ final class Instance {
 
   private final class Tracer extends ClientStreamTracer {
     private final Outliers outliers;
+    private final TimeoutMark timeoutMark;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    Tracer(Outliers outliers) {
+    Tracer(Outliers outliers, TimeoutMark timeoutMark) {
       this.outliers = outliers;
+      this.timeoutMark = timeoutMark;
     }
 
     @Override
     public void streamClosed(Status status) {
       if (closed.compareAndSet(false, true)) {
         outstanding.decrementAndGet();
-        outliers.record(Instance.this, status);
+        outliers.record(Instance.this,
+            InstanceOutcome.of(status, timeoutMark != null && timeoutMark.isSet()));
       }
     }
   }

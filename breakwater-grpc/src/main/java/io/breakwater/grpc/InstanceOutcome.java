@@ -9,7 +9,7 @@ import java.util.Set;
  * <ul>
  *   <li><b>Failure</b>: UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL, UNKNOWN, DATA_LOSS,
  *       RESOURCE_EXHAUSTED, UNIMPLEMENTED, and CANCELLED when a Breakwater command cancelled the
- *       call because it timed out. These are the answers (or the silence) of a server that is
+ *       call because it timed out (see {@link TimeoutMark}). These are the answers (or the silence) of a server that is
  *       down, overloaded, broken or deployed wrong; another instance would likely do better.
  *   <li><b>Healthy</b>: OK, and the caller-fault codes (INVALID_ARGUMENT, NOT_FOUND,
  *       ALREADY_EXISTS, PERMISSION_DENIED, UNAUTHENTICATED, FAILED_PRECONDITION, OUT_OF_RANGE)
@@ -27,13 +27,13 @@ enum InstanceOutcome {
       Status.Code.UNKNOWN, Status.Code.DATA_LOSS, Status.Code.RESOURCE_EXHAUSTED,
       Status.Code.UNIMPLEMENTED);
 
-  static InstanceOutcome of(Status status) {
+  static InstanceOutcome of(Status status, boolean timedOutByCommand) {
     Status.Code code = status.getCode();
     if (FAILURES.contains(code)) {
       return FAILURE;
     }
     if (code == Status.Code.CANCELLED) {
-      return status.getCause() instanceof CommandTimeout ? FAILURE : IGNORED;
+      return timedOutByCommand ? FAILURE : IGNORED;
     }
     return HEALTHY;
   }

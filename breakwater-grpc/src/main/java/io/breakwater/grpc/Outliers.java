@@ -1,7 +1,6 @@
 package io.breakwater.grpc;
 
 import io.breakwater.discovery.Ticker;
-import io.grpc.Status;
 import io.grpc.SynchronizationContext;
 import java.net.SocketAddress;
 import java.time.Duration;
@@ -93,12 +92,12 @@ final class Outliers {
   }
 
   /** Counts a closed call against (or for) the instance that served it. */
-  void record(Instance instance, Status status) {
+  void record(Instance instance, InstanceOutcome outcome) {
     OutlierEjection c = config;
     if (!c.enabled()) {
       return;
     }
-    switch (InstanceOutcome.of(status)) {
+    switch (outcome) {
       case HEALTHY:
         if (instance.consecutiveFailures.get() != 0) {
           instance.consecutiveFailures.set(0);

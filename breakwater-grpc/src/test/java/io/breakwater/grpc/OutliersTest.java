@@ -2,6 +2,7 @@ package io.breakwater.grpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.grpc.CallOptions;
 import io.grpc.ClientStreamTracer;
 import io.grpc.EquivalentAddressGroup;
 import io.grpc.Metadata;
@@ -55,7 +56,7 @@ class OutliersTest {
 
   private void fail(Instance i, int times) {
     for (int n = 0; n < times; n++) {
-      outliers.record(i, Status.UNAVAILABLE);
+      outliers.record(i, InstanceOutcome.of(Status.UNAVAILABLE, false));
     }
   }
 
@@ -94,12 +95,12 @@ class OutliersTest {
     Instance i = all.get(0);
 
     fail(i, 4);
-    outliers.record(i, Status.OK);
+    outliers.record(i, InstanceOutcome.of(Status.OK, false));
     fail(i, 4);
-    outliers.record(i, Status.INVALID_ARGUMENT);
+    outliers.record(i, InstanceOutcome.of(Status.INVALID_ARGUMENT, false));
     fail(i, 4);
-    outliers.record(i, Status.NOT_FOUND);
-    outliers.record(i, Status.PERMISSION_DENIED);
+    outliers.record(i, InstanceOutcome.of(Status.NOT_FOUND, false));
+    outliers.record(i, InstanceOutcome.of(Status.PERMISSION_DENIED, false));
     fail(i, 4);
 
     assertThat(i.ejected).isFalse();
@@ -112,10 +113,11 @@ class OutliersTest {
     Instance i = all.get(0);
 
     fail(i, 3);
-    outliers.record(i, Status.CANCELLED.withDescription("caller gave up"));
+    outliers.record(i,
+        InstanceOutcome.of(Status.CANCELLED.withDescription("caller gave up"), false));
     fail(i, 1);
     assertThat(i.ejected).isFalse();
-    outliers.record(i, Status.CANCELLED.withCause(new CommandTimeout("timed out")));
+    outliers.record(i, InstanceOutcome.of(Status.CANCELLED, true));
 
     assertThat(i.ejected).isTrue();
   }
@@ -125,17 +127,18 @@ class OutliersTest {
     for (Status.Code code : List.of(Status.Code.UNAVAILABLE, Status.Code.DEADLINE_EXCEEDED,
         Status.Code.INTERNAL, Status.Code.UNKNOWN, Status.Code.DATA_LOSS,
         Status.Code.RESOURCE_EXHAUSTED, Status.Code.UNIMPLEMENTED)) {
-      assertThat(InstanceOutcome.of(Status.fromCode(code))).as(code.name())
+      assertThat(InstanceOutcome.of(Status.fromCode(code), false)).as(code.name())
           .isEqualTo(InstanceOutcome.FAILURE);
     }
     for (Status.Code code : List.of(Status.Code.OK, Status.Code.INVALID_ARGUMENT,
         Status.Code.NOT_FOUND, Status.Code.ALREADY_EXISTS, Status.Code.PERMISSION_DENIED,
         Status.Code.UNAUTHENTICATED, Status.Code.FAILED_PRECONDITION, Status.Code.OUT_OF_RANGE,
         Status.Code.ABORTED)) {
-      assertThat(InstanceOutcome.of(Status.fromCode(code))).as(code.name())
+      assertThat(InstanceOutcome.of(Status.fromCode(code), false)).as(code.name())
           .isEqualTo(InstanceOutcome.HEALTHY);
     }
-    assertThat(InstanceOutcome.of(Status.CANCELLED)).isEqualTo(InstanceOutcome.IGNORED);
+    assertThat(InstanceOutcome.of(Status.CANCELLED, false)).isEqualTo(InstanceOutcome.IGNORED);
+    assertThat(InstanceOutcome.of(Status.CANCELLED, true)).isEqualTo(InstanceOutcome.FAILURE);
   }
 
   @Test
@@ -249,5 +252,15 @@ class OutliersTest {
     second.streamClosed(Status.OK);
     assertThat(i.outstanding).hasValue(0);
     assertThat(i.consecutiveFailures).hasValue(0);
+
+    // A cancel counts only when the command marked its call as timed out.
+    TimeoutMark mark = new TimeoutMark();
+    ClientStreamTracer.StreamInfo marked = ClientStreamTracer.StreamInfo.newBuilder()
+        .setCallOptions(CallOptions.DEFAULT.withOption(TimeoutMark.KEY, mark)).build();
+    i.tracers.newClientStreamTracer(marked, new Metadata()).streamClosed(Status.CANCELLED);
+    assertThat(i.consecutiveFailures).hasValue(0);
+    mark.set();
+    i.tracers.newClientStreamTracer(marked, new Metadata()).streamClosed(Status.CANCELLED);
+    assertThat(i.consecutiveFailures).hasValue(1);
   }
 }
