@@ -9,8 +9,9 @@ import java.util.Set;
  * <ul>
  *   <li><b>Failure</b>: UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL, UNKNOWN, DATA_LOSS,
  *       RESOURCE_EXHAUSTED, UNIMPLEMENTED, and CANCELLED when a Breakwater command cancelled the
- *       call because it timed out (see {@link TimeoutMark}). These are the answers (or the silence) of a server that is
- *       down, overloaded, broken or deployed wrong; another instance would likely do better.
+ *       call because it timed out (see {@link TimeoutMark}). These are the answers (or the
+ *       silence) of a server that is down, overloaded, broken or deployed wrong; another
+ *       instance would likely do better.
  *   <li><b>Healthy</b>: OK, and the caller-fault codes (INVALID_ARGUMENT, NOT_FOUND,
  *       ALREADY_EXISTS, PERMISSION_DENIED, UNAUTHENTICATED, FAILED_PRECONDITION, OUT_OF_RANGE)
  *       and ABORTED: a server that judged the request answered it, which is proof of life; any
