@@ -10,6 +10,7 @@ import io.breakwater.grpc.ServiceRunner;
 import io.breakwater.metrics.CommandSnapshot;
 import java.io.PrintStream;
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -54,14 +55,16 @@ final class Demo {
 
   private final DemoOptions options;
   private final PrintStream out;
+  private final CountDownLatch stop;
   private final AtomicLong issued = new AtomicLong();
   private final AtomicLong inFlight = new AtomicLong();
   private final AtomicInteger opened = new AtomicInteger();
   private final AtomicInteger closed = new AtomicInteger();
 
-  Demo(DemoOptions options, PrintStream out) {
+  Demo(DemoOptions options, PrintStream out, CountDownLatch stop) {
     this.options = options;
     this.out = out;
+    this.stop = stop;
   }
 
   void run() throws InterruptedException {
@@ -73,17 +76,53 @@ final class Demo {
             .addService(server)
             .shutdownTimeout(Duration.ofSeconds(1))
             .start();
-        ExampleClient client = new ExampleClient(registry, runtime)) {
+        ExampleClient client = new ExampleClient(registry, runtime);
+        Dashboard dashboard = options.serve() ? Dashboard.start(runtime, options.port()) : null) {
       out.println("Breakwater demo: everything below runs in this process on 127.0.0.1");
       out.println("Registry: embedded; " + ExampleClient.SERVICE + " registered as "
           + runner.instance().id() + " at " + runner.instance().authority());
       out.println("Client: breakwater://" + ExampleClient.SERVICE + " through command "
           + ExampleClient.COMMAND);
+      if (dashboard != null) {
+        out.println("Dashboard: " + dashboard.uri() + " (stream at " + dashboard.uri()
+            + "hystrix.stream, Prometheus text at " + dashboard.uri() + "metrics)");
+      }
       out.println("Response: " + client.call("World").getMsg());
       out.println();
       runtime.addListener(new TransitionPrinter());
       faultScenario(server, runtime, client);
+      if (dashboard != null) {
+        keepServing(server, client, dashboard);
+      }
     }
+  }
+
+  /** After the scenario: healthy traffic at the same rate until stopped, for the dashboard. */
+  private void keepServing(ExampleServer server, ExampleClient client, Dashboard dashboard)
+      throws InterruptedException {
+    server.heal();
+    out.println();
+    out.println("Dashboard: " + dashboard.uri() + " - still serving, " + options.rate()
+        + " healthy calls/s; Ctrl-C to stop");
+    out.flush();
+    ScheduledExecutorService driver = driver();
+    try {
+      driver.scheduleAtFixedRate(() -> issue(client), 0, 1_000_000_000L / options.rate(),
+          TimeUnit.NANOSECONDS);
+      stop.await();
+    } finally {
+      driver.shutdownNow();
+      driver.awaitTermination(5, TimeUnit.SECONDS);
+    }
+    out.println("Demo stopped");
+  }
+
+  private static ScheduledExecutorService driver() {
+    return Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "breakwater-demo-driver");
+      t.setDaemon(true);
+      return t;
+    });
   }
 
   private void faultScenario(ExampleServer server, BreakwaterRuntime runtime,
@@ -104,11 +143,7 @@ final class Demo {
     Figures previous = start;
     Phase phase = Phase.HEALTHY;
     phase.applyTo(server);
-    ScheduledExecutorService driver = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "breakwater-demo-driver");
-      t.setDaemon(true);
-      return t;
-    });
+    ScheduledExecutorService driver = driver();
     long begin = System.nanoTime();
     try {
       driver.scheduleAtFixedRate(() -> issue(client), 0, 1_000_000_000L / options.rate(),

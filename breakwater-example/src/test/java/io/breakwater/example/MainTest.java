@@ -80,9 +80,11 @@ class MainTest {
 
   @Test
   void optionsAcceptBothSpellingsAndHelpPrintsTheUsage() throws Exception {
-    assertThat(DemoOptions.parse()).isEqualTo(new DemoOptions(20, 30, false));
+    assertThat(DemoOptions.parse()).isEqualTo(new DemoOptions(20, 30, false, false, 7979));
     assertThat(DemoOptions.parse("demo", "--rate=50", "--duration", "10s"))
-        .isEqualTo(new DemoOptions(50, 10, false));
+        .isEqualTo(new DemoOptions(50, 10, false, false, 7979));
+    assertThat(DemoOptions.parse("--serve", "--port=0"))
+        .isEqualTo(new DemoOptions(20, 30, false, true, 0));
 
     assertThat(Main.run(new String[] {"--help"}, out, err)).isZero();
     assertThat(out()).contains("usage:").contains("--duration");
