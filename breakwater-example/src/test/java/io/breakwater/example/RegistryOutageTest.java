@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The registry goes away for a minute: calls keep succeeding against the instances the client
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.Test;
 class RegistryOutageTest {
 
   @Test
+  @Timeout(value = 120, unit = TimeUnit.SECONDS) // the minute of outage, and start and stop
   void withTheRegistryStoppedForSixtySecondsEveryCallStillSucceeds() throws Exception {
     List<ExampleServer> servers = new ArrayList<>();
     List<ServiceRunner> runners = new ArrayList<>();
