@@ -87,6 +87,8 @@ final class Demo {
         out.println("Dashboard: " + dashboard.uri() + " (stream at " + dashboard.uri()
             + "hystrix.stream, Prometheus text at " + dashboard.uri() + "metrics)");
       }
+      // A cold JVM may need more than the command's 1000 ms for its first connection.
+      client.awaitReady(Duration.ofSeconds(10));
       out.println("Response: " + client.call("World").getMsg());
       out.println();
       runtime.addListener(new TransitionPrinter());
