@@ -325,4 +325,31 @@ class InstanceBalancerTest {
     SimpleResponse answer = stub(channel).unaryRpc(TestService.request("y"));
     assertThat(answer.getResponseMessage()).isEqualTo("hello y");
   }
+
+  @Test
+  void instancesLeavingTheRegistryOrDyingGetNoMoreCalls() throws Exception {
+    serve(3);
+    ManagedChannel channel = channel(BalancingPolicy.POWER_OF_TWO_CHOICES.policyName(), null);
+    warmUp(channel);
+
+    registry.deregister("s0");
+    await().atMost(Duration.ofSeconds(5)).until(() -> {
+      int before = servers.get(0).received.get();
+      calls(channel, 20);
+      return servers.get(0).received.get() == before;
+    });
+    int[] before = received();
+    assertThat(calls(channel, 60)).isZero();
+    int[] after = received();
+    assertThat(after[0]).isEqualTo(before[0]);
+    assertThat(after[1] - before[1]).isPositive();
+    assertThat(after[2] - before[2]).isPositive();
+
+    // A crashed instance still registered: its connection fails and calls go elsewhere.
+    loopback.kill(ports.get(1));
+    int failed = calls(channel, 60);
+    assertThat(failed).isLessThanOrEqualTo(1); // at most a call already on its way to it
+    int[] last = received();
+    assertThat(last[2] - after[2]).isGreaterThanOrEqualTo(59);
+  }
 }
