@@ -40,20 +40,21 @@ class CommandLineTest {
       String uri = registry.awaitOutput("Dev registry listening on (http://127\\.0\\.0\\.1:\\d+)",
           STARTUP);
       String port = uri.substring(uri.lastIndexOf(':') + 1);
-      RunningCommand server = RunningCommand.start(Map.of(), "server", "--consul", uri);
-      String id = server.awaitOutput("as (example\\.service-\\d+-\\w+), registered in " + uri,
-          STARTUP);
+      try (RunningCommand server = RunningCommand.start(Map.of(), "server", "--consul", uri)) {
+        String id = server.awaitOutput("as (example\\.service-\\d+-\\w+), registered in " + uri,
+            STARTUP);
 
-      // The client finds the registry through CONSUL_HTTP_ADDR.
-      int code = run(Map.of("CONSUL_HTTP_ADDR", "127.0.0.1:" + port), "client");
+        // The client finds the registry through CONSUL_HTTP_ADDR.
+        int code = run(Map.of("CONSUL_HTTP_ADDR", "127.0.0.1:" + port), "client");
 
-      assertThat(code).as(err()).isZero();
-      assertThat(out()).isEqualTo("Response: Hello World" + System.lineSeparator());
-      assertThat(server.stop(Duration.ofSeconds(10))).isZero();
-      assertThat(server.out()).contains("Stopping: deregistering " + id)
-          .contains("example.service stopped");
-      try (ConsulRegistry consul = ConsulRegistry.builder().address(uri).build()) {
-        assertThat(consul.instances(ExampleClient.SERVICE)).isEmpty();
+        assertThat(code).as(err()).isZero();
+        assertThat(out()).isEqualTo("Response: Hello World" + System.lineSeparator());
+        assertThat(server.stop(Duration.ofSeconds(10))).isZero();
+        assertThat(server.out()).contains("Stopping: deregistering " + id)
+            .contains("example.service stopped");
+        try (ConsulRegistry consul = ConsulRegistry.builder().address(uri).build()) {
+          assertThat(consul.instances(ExampleClient.SERVICE)).isEmpty();
+        }
       }
       assertThat(registry.stop(Duration.ofSeconds(10))).isZero();
       assertThat(registry.out()).contains("Dev registry stopped");
