@@ -45,7 +45,11 @@ public final class Main {
     System.exit(code);
   }
 
-  /** Runs the command line to its end; a long-running command runs until stopped. */
+  /**
+   * Runs the command line with the process's environment. Nothing ever stops a long-running
+   * command ({@code registry}, {@code server}, {@code demo --serve}) started this way; in
+   * process, use the {@link Terminal} form with a latch.
+   */
   static int run(String[] args, PrintStream out, PrintStream err) {
     return run(args, new Terminal(out, err, System::getenv, new CountDownLatch(1)));
   }
