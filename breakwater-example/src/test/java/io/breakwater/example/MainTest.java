@@ -63,6 +63,28 @@ class MainTest {
   }
 
   @Test
+  void withThreeInstancesTheFaultyOneIsEjectedAndTheCircuitNeverOpens() {
+    Set<String> before = breakwaterThreads();
+
+    int code = Main.run(new String[] {"demo", "--duration", "8", "--instances", "3"}, out, err);
+
+    assertThat(code).isZero();
+    String output = out();
+    assertThat(output).contains("Response: Hello World")
+        .contains("The faults hit the first of the 3 instances")
+        .containsPattern(
+            "instance 127\\.0\\.0\\.1:\\d+ ejected for 30 s after 5 failures in a row")
+        .doesNotContain("circuit CLOSED -> OPEN");
+    List<String> rows = Arrays.stream(output.split("\n"))
+        .filter(line -> line.matches("\\s*\\d+s\\s.*")).collect(Collectors.toList());
+    assertThat(rows).hasSize(8).allSatisfy(row -> assertThat(row).contains("CLOSED"));
+    assertThat(output).contains("The 3 instances saw ");
+    assertThat(err()).isEmpty();
+    await().atMost(Duration.ofSeconds(5)).untilAsserted(
+        () -> assertThat(breakwaterThreads()).isSubsetOf(before));
+  }
+
+  @Test
   void badArgumentsPrintTheUsageOnStderrAndExitWithTwo() {
     assertThat(Main.run(new String[] {"--rate", "0"}, out, err)).isEqualTo(2);
     assertThat(err()).contains("--rate must be between 1 and 500, was 0").contains("usage:");
@@ -75,14 +97,19 @@ class MainTest {
 
     assertThat(Main.run(new String[] {"demo", "--duration=abc"}, out, err)).isEqualTo(2);
     assertThat(err()).contains("--duration must be a whole number, was 'abc'");
+
+    assertThat(Main.run(new String[] {"demo", "--instances", "10"}, out, err)).isEqualTo(2);
+    assertThat(err()).contains("--instances must be between 1 and 9, was 10");
     assertThat(out()).isEmpty();
   }
 
   @Test
   void optionsAcceptBothSpellingsAndHelpPrintsTheUsage() throws Exception {
-    assertThat(DemoOptions.parse()).isEqualTo(new DemoOptions(20, 30, false));
+    assertThat(DemoOptions.parse()).isEqualTo(new DemoOptions(20, 30, false, false, 7979, 1));
     assertThat(DemoOptions.parse("demo", "--rate=50", "--duration", "10s"))
-        .isEqualTo(new DemoOptions(50, 10, false));
+        .isEqualTo(new DemoOptions(50, 10, false, false, 7979, 1));
+    assertThat(DemoOptions.parse("--serve", "--port=0", "--instances", "3"))
+        .isEqualTo(new DemoOptions(20, 30, false, true, 0, 3));
 
     assertThat(Main.run(new String[] {"--help"}, out, err)).isZero();
     assertThat(out()).contains("usage:").contains("--duration");

@@ -59,6 +59,7 @@ final class CommandCall<ReqT, RespT> extends ClientCall<ReqT, RespT> {
   private final Context context = Context.current();
   private final AtomicBoolean closed = new AtomicBoolean();
   private final List<ReqT> messages = new ArrayList<>(1);
+  private final TimeoutMark timeoutMark = new TimeoutMark();
 
   private volatile Listener<RespT> listener;
   private Metadata headers;
@@ -167,14 +168,19 @@ final class CommandCall<ReqT, RespT> extends ClientCall<ReqT, RespT> {
     CompletableFuture<UnaryReply<RespT>> reply = new CompletableFuture<>();
     Context previous = context.attach();
     try {
-      ClientCall<ReqT, RespT> call = next.newCall(method, callOptions);
+      ClientCall<ReqT, RespT> call =
+          next.newCall(method, callOptions.withOption(TimeoutMark.KEY, timeoutMark));
       real = call;
       reply.whenComplete((r, e) -> {
         if (reply.isCancelled()) {
           Status why = cancellation;
-          call.cancel(why != null ? why.getDescription()
-              : "breakwater: command " + commandName + " timed out", why == null ? null
-              : why.getCause());
+          if (why != null) {
+            call.cancel(why.getDescription(), why.getCause());
+          } else {
+            // Tells the instance balancer that the instance, not the caller, is behind this.
+            timeoutMark.set();
+            call.cancel("breakwater: command " + commandName + " timed out", null);
+          }
         }
       });
       call.start(new ReplyListener(reply, call), headers);

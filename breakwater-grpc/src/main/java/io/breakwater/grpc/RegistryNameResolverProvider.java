@@ -21,7 +21,7 @@ import java.util.Objects;
  * ManagedChannel channel = Grpc.newChannelBuilder("breakwater://example.service",
  *         InsecureChannelCredentials.create())
  *     .setNameResolverArg(RegistryNameResolverProvider.REGISTRY, registry)
- *     .defaultLoadBalancingPolicy("round_robin")
+ *     .defaultLoadBalancingPolicy("breakwater_p2c")
  *     .build();
  *
  * // 2. Programmatically, bound to one registry.
@@ -34,8 +34,8 @@ import java.util.Objects;
  * <p>The channel's {@link #REGISTRY} argument wins over the provider's own registry. A target
  * with no registry either way fails when the channel is built, naming the target. {@code
  * breakwater:///SERVICE} (the service as the path) is accepted too. gRPC's default load balancing
- * sends every call to the first instance that connects; ask for {@code round_robin} to spread
- * calls over all of them.
+ * sends every call to the first instance that connects; ask for {@code breakwater_p2c} (see
+ * {@link InstanceBalancerProvider}) or {@code round_robin} to spread calls over all of them.
  */
 public final class RegistryNameResolverProvider extends NameResolverProvider {
 

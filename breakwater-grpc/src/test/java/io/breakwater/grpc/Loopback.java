@@ -37,6 +37,15 @@ final class Loopback implements AutoCloseable {
     }
   }
 
+  /** Stops the server on {@code port} at once, as a crashed process would. */
+  void kill(int port) throws InterruptedException {
+    for (Server server : servers) {
+      if (((InetSocketAddress) server.getListenSockets().get(0)).getPort() == port) {
+        server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
+    }
+  }
+
   ManagedChannel channel(int port, ClientInterceptor... interceptors) {
     ManagedChannel channel = Grpc
         .newChannelBuilderForAddress("127.0.0.1", port, InsecureChannelCredentials.create())
