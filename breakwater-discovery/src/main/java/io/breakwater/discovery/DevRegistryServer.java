@@ -196,42 +196,6 @@ public final class DevRegistryServer implements AutoCloseable {
     log.info("Dev registry on {} stopped", uri);
   }
 
-  /**
-   * Runs a dev registry until the process ends. Options: {@code --port N} (default 8500), {@code
-   * --host H} (default 127.0.0.1), {@code --acl-token T} (require this token).
-   */
-  public static void main(String[] args) throws InterruptedException {
-    Builder builder = builder().port(DEFAULT_CLI_PORT);
-    for (int i = 0; i < args.length; i++) {
-      String option = args[i];
-      if (i + 1 >= args.length) {
-        throw new IllegalArgumentException(option + " needs a value");
-      }
-      String value = args[++i];
-      switch (option) {
-        case "--port":
-          try {
-            builder.port(Integer.parseInt(value));
-          } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--port must be a number: was " + value, e);
-          }
-          break;
-        case "--host":
-          builder.host(value);
-          break;
-        case "--acl-token":
-          builder.aclToken(value);
-          break;
-        default:
-          throw new IllegalArgumentException(
-              "unknown option " + option + "; use --port, --host or --acl-token");
-      }
-    }
-    DevRegistryServer server = builder.start();
-    Runtime.getRuntime().addShutdownHook(new Thread(server::close, "breakwater-dev-registry-stop"));
-    server.closed.await();
-  }
-
   /** Garbage a server can answer reads with. */
   public enum Corruption {
     /** A body cut off in the middle of a JSON document. */
