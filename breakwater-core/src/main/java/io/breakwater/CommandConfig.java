@@ -1,5 +1,6 @@
 package io.breakwater;
 
+import io.breakwater.internal.Checks;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -363,7 +364,7 @@ public final class CommandConfig {
 
     /** How long an execution may take, in milliseconds, at least 1 (default 1000). */
     public Builder timeoutMillis(long millis) {
-      this.timeoutMillis = positive("timeoutMillis", millis);
+      this.timeoutMillis = Checks.positive("timeoutMillis", millis);
       return this;
     }
 
@@ -387,13 +388,13 @@ public final class CommandConfig {
 
     /** Concurrent executions allowed under semaphore or virtual isolation, at least 1. */
     public Builder maxConcurrentRequests(int max) {
-      this.maxConcurrentRequests = positive("maxConcurrentRequests", max);
+      this.maxConcurrentRequests = Checks.positive("maxConcurrentRequests", max);
       return this;
     }
 
     /** Concurrent fallbacks allowed, at least 1 (default 10). */
     public Builder fallbackMaxConcurrentRequests(int max) {
-      this.fallbackMaxConcurrentRequests = positive("fallbackMaxConcurrentRequests", max);
+      this.fallbackMaxConcurrentRequests = Checks.positive("fallbackMaxConcurrentRequests", max);
       return this;
     }
 
@@ -411,7 +412,7 @@ public final class CommandConfig {
 
     /** Requests in the rolling window before the error percentage counts (default 20). */
     public Builder requestVolumeThreshold(int requests) {
-      this.requestVolumeThreshold = nonNegative("requestVolumeThreshold", requests);
+      this.requestVolumeThreshold = Checks.nonNegative("requestVolumeThreshold", requests);
       return this;
     }
 
@@ -423,7 +424,7 @@ public final class CommandConfig {
 
     /** {@link #sleepWindow(Duration)} in milliseconds, at least 1. */
     public Builder sleepWindowMillis(long millis) {
-      this.sleepWindowMillis = positive("sleepWindowMillis", millis);
+      this.sleepWindowMillis = Checks.positive("sleepWindowMillis", millis);
       return this;
     }
 
@@ -451,13 +452,13 @@ public final class CommandConfig {
 
     /** Length of the rolling statistics window (default 10 000 ms). */
     public Builder rollingStatsWindowMillis(long millis) {
-      this.rollingStatsWindowMillis = positive("rollingStatsWindowMillis", millis);
+      this.rollingStatsWindowMillis = Checks.positive("rollingStatsWindowMillis", millis);
       return this;
     }
 
     /** Buckets in the rolling statistics window (default 10); must divide the window. */
     public Builder rollingStatsBuckets(int buckets) {
-      this.rollingStatsBuckets = positive("rollingStatsBuckets", buckets);
+      this.rollingStatsBuckets = Checks.positive("rollingStatsBuckets", buckets);
       return this;
     }
 
@@ -469,19 +470,19 @@ public final class CommandConfig {
 
     /** Length of the latency percentile window (default 60 000 ms). */
     public Builder rollingPercentileWindowMillis(long millis) {
-      this.rollingPercentileWindowMillis = positive("rollingPercentileWindowMillis", millis);
+      this.rollingPercentileWindowMillis = Checks.positive("rollingPercentileWindowMillis", millis);
       return this;
     }
 
     /** Buckets in the latency percentile window (default 6); must divide the window. */
     public Builder rollingPercentileBuckets(int buckets) {
-      this.rollingPercentileBuckets = positive("rollingPercentileBuckets", buckets);
+      this.rollingPercentileBuckets = Checks.positive("rollingPercentileBuckets", buckets);
       return this;
     }
 
     /** How often published health figures are refreshed (default 500 ms). */
     public Builder healthSnapshotIntervalMillis(long millis) {
-      this.healthSnapshotIntervalMillis = positive("healthSnapshotIntervalMillis", millis);
+      this.healthSnapshotIntervalMillis = Checks.positive("healthSnapshotIntervalMillis", millis);
       return this;
     }
 
@@ -499,18 +500,11 @@ public final class CommandConfig {
 
     /** The config; checks that the windows divide into their buckets. */
     public CommandConfig build() {
-      divides("rollingStatsWindowMillis", rollingStatsWindowMillis,
+      Checks.divides("rollingStatsWindowMillis", rollingStatsWindowMillis,
           "rollingStatsBuckets", rollingStatsBuckets);
-      divides("rollingPercentileWindowMillis", rollingPercentileWindowMillis,
+      Checks.divides("rollingPercentileWindowMillis", rollingPercentileWindowMillis,
           "rollingPercentileBuckets", rollingPercentileBuckets);
       return new CommandConfig(this);
-    }
-
-    private static void divides(String window, int windowMillis, String buckets, int count) {
-      if (count > windowMillis || windowMillis % count != 0) {
-        throw new IllegalArgumentException(buckets + " (" + count + ") must divide " + window
-            + " (" + windowMillis + ") into whole milliseconds");
-      }
     }
 
     private static String optionalKey(String field, String value) {
@@ -530,22 +524,6 @@ public final class CommandConfig {
             field + " must be between 1 ms and " + Integer.MAX_VALUE + " ms, was " + d);
       }
       return (int) millis;
-    }
-
-    static int positive(String field, long value) {
-      if (value < 1 || value > Integer.MAX_VALUE) {
-        throw new IllegalArgumentException(
-            field + " must be between 1 and " + Integer.MAX_VALUE + ", was " + value);
-      }
-      return (int) value;
-    }
-
-    static int nonNegative(String field, long value) {
-      if (value < 0 || value > Integer.MAX_VALUE) {
-        throw new IllegalArgumentException(
-            field + " must be between 0 and " + Integer.MAX_VALUE + ", was " + value);
-      }
-      return (int) value;
     }
   }
 }

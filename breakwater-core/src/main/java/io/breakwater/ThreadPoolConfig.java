@@ -1,5 +1,7 @@
 package io.breakwater;
 
+import io.breakwater.internal.Checks;
+
 /**
  * How a thread pool shared by thread-isolated commands is sized. Immutable; build one with
  * {@link #builder()}.
@@ -153,13 +155,13 @@ public final class ThreadPoolConfig {
 
     /** Threads kept alive even when idle, at least 1 (default 10). */
     public Builder coreSize(int size) {
-      this.coreSize = CommandConfig.Builder.positive("coreSize", size);
+      this.coreSize = Checks.positive("coreSize", size);
       return this;
     }
 
     /** Threads allowed under load when diverging from the core size, at least 1. */
     public Builder maximumSize(int size) {
-      this.maximumSize = CommandConfig.Builder.positive("maximumSize", size);
+      this.maximumSize = Checks.positive("maximumSize", size);
       return this;
     }
 
@@ -170,7 +172,7 @@ public final class ThreadPoolConfig {
 
     /** Minutes an idle thread above the core size lives, 0 or more (default 1). */
     public Builder keepAliveMinutes(int minutes) {
-      this.keepAliveMinutes = CommandConfig.Builder.nonNegative("keepAliveMinutes", minutes);
+      this.keepAliveMinutes = Checks.nonNegative("keepAliveMinutes", minutes);
       return this;
     }
 
@@ -187,18 +189,18 @@ public final class ThreadPoolConfig {
     /** Queued calls at which calls are rejected, 0 or more (default 5). */
     public Builder queueSizeRejectionThreshold(int threshold) {
       this.queueSizeRejectionThreshold =
-          CommandConfig.Builder.nonNegative("queueSizeRejectionThreshold", threshold);
+          Checks.nonNegative("queueSizeRejectionThreshold", threshold);
       return this;
     }
 
     public Builder rollingStatsWindowMillis(long millis) {
       this.rollingStatsWindowMillis =
-          CommandConfig.Builder.positive("rollingStatsWindowMillis", millis);
+          Checks.positive("rollingStatsWindowMillis", millis);
       return this;
     }
 
     public Builder rollingStatsBuckets(int buckets) {
-      this.rollingStatsBuckets = CommandConfig.Builder.positive("rollingStatsBuckets", buckets);
+      this.rollingStatsBuckets = Checks.positive("rollingStatsBuckets", buckets);
       return this;
     }
 
@@ -209,11 +211,8 @@ public final class ThreadPoolConfig {
             + ") must be at least coreSize (" + coreSize
             + ") when allowMaximumSizeToDivergeFromCoreSize is true");
       }
-      if (rollingStatsBuckets > rollingStatsWindowMillis
-          || rollingStatsWindowMillis % rollingStatsBuckets != 0) {
-        throw new IllegalArgumentException("rollingStatsBuckets (" + rollingStatsBuckets
-            + ") must divide rollingStatsWindowMillis (" + rollingStatsWindowMillis + ")");
-      }
+      Checks.divides("rollingStatsWindowMillis", rollingStatsWindowMillis,
+          "rollingStatsBuckets", rollingStatsBuckets);
       return new ThreadPoolConfig(this);
     }
   }

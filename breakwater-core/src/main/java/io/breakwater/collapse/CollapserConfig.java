@@ -1,6 +1,7 @@
 package io.breakwater.collapse;
 
 import io.breakwater.CommandConfig;
+import io.breakwater.internal.Checks;
 
 /**
  * How a collapser batches: how long it waits for more requests, how many one batch may hold,
@@ -158,13 +159,13 @@ public final class CollapserConfig {
 
     /** The most requests in one batch, at least 1 (default unlimited). */
     public Builder maxRequestsInBatch(int max) {
-      this.maxRequestsInBatch = positive("maxRequestsInBatch", max);
+      this.maxRequestsInBatch = Checks.positive("maxRequestsInBatch", max);
       return this;
     }
 
     /** How long a batch collects requests before it runs, at least 1 ms (default 10). */
     public Builder timerDelayMillis(long millis) {
-      this.timerDelayMillis = positive("timerDelayMillis", millis);
+      this.timerDelayMillis = Checks.positive("timerDelayMillis", millis);
       return this;
     }
 
@@ -179,13 +180,13 @@ public final class CollapserConfig {
     }
 
     public Builder rollingStatsWindowMillis(long millis) {
-      this.rollingStatsWindowMillis = positive("rollingStatsWindowMillis", millis);
+      this.rollingStatsWindowMillis = Checks.positive("rollingStatsWindowMillis", millis);
       return this;
     }
 
     /** Buckets in the rolling statistics window (default 10); must divide the window. */
     public Builder rollingStatsBuckets(int buckets) {
-      this.rollingStatsBuckets = positive("rollingStatsBuckets", buckets);
+      this.rollingStatsBuckets = Checks.positive("rollingStatsBuckets", buckets);
       return this;
     }
 
@@ -196,38 +197,23 @@ public final class CollapserConfig {
     }
 
     public Builder rollingPercentileWindowMillis(long millis) {
-      this.rollingPercentileWindowMillis = positive("rollingPercentileWindowMillis", millis);
+      this.rollingPercentileWindowMillis = Checks.positive("rollingPercentileWindowMillis", millis);
       return this;
     }
 
     /** Buckets in the batch-size percentile window (default 6); must divide the window. */
     public Builder rollingPercentileBuckets(int buckets) {
-      this.rollingPercentileBuckets = positive("rollingPercentileBuckets", buckets);
+      this.rollingPercentileBuckets = Checks.positive("rollingPercentileBuckets", buckets);
       return this;
     }
 
     /** The config; checks that the windows divide into their buckets. */
     public CollapserConfig build() {
-      divides("rollingStatsWindowMillis", rollingStatsWindowMillis,
+      Checks.divides("rollingStatsWindowMillis", rollingStatsWindowMillis,
           "rollingStatsBuckets", rollingStatsBuckets);
-      divides("rollingPercentileWindowMillis", rollingPercentileWindowMillis,
+      Checks.divides("rollingPercentileWindowMillis", rollingPercentileWindowMillis,
           "rollingPercentileBuckets", rollingPercentileBuckets);
       return new CollapserConfig(this);
-    }
-
-    private static int positive(String field, long value) {
-      if (value < 1 || value > Integer.MAX_VALUE) {
-        throw new IllegalArgumentException(
-            field + " must be between 1 and " + Integer.MAX_VALUE + ", was " + value);
-      }
-      return (int) value;
-    }
-
-    private static void divides(String window, int windowMillis, String buckets, int count) {
-      if (count > windowMillis || windowMillis % count != 0) {
-        throw new IllegalArgumentException(buckets + " (" + count + ") must divide " + window
-            + " (" + windowMillis + ") into whole milliseconds");
-      }
     }
   }
 }

@@ -2,6 +2,7 @@ package io.breakwater.config;
 
 import io.breakwater.Isolation;
 import io.breakwater.collapse.CollapserConfig;
+import io.breakwater.internal.Checks;
 import java.util.Locale;
 import java.util.function.BiConsumer;
 import java.util.function.Function;

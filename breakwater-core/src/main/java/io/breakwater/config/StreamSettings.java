@@ -1,5 +1,7 @@
 package io.breakwater.config;
 
+import io.breakwater.internal.Checks;
+
 /**
  * How the metrics event stream publishes: how often it sends command and thread-pool figures,
  * utilization and configuration, and how many clients it serves at once. Immutable; build one
