@@ -436,10 +436,15 @@ final class FaultProxy implements AutoCloseable {
           byte[] buffer = new byte[CHUNK];
           int n = in.read(buffer);
           if (n < 0) {
-            queue.put(Chunk.EOF);
+            queue.offer(Chunk.EOF, 5, TimeUnit.SECONDS);
             return;
           }
-          queue.put(new Chunk(buffer, n, System.nanoTime() + latencyNanos));
+          Chunk chunk = new Chunk(buffer, n, System.nanoTime() + latencyNanos);
+          while (!queue.offer(chunk, 50, TimeUnit.MILLISECONDS)) {
+            if (finished || isClosed()) {
+              return;
+            }
+          }
         }
       } catch (IOException | InterruptedException e) {
         close();
@@ -452,7 +457,13 @@ final class FaultProxy implements AutoCloseable {
       try {
         OutputStream out = to.getOutputStream();
         while (true) {
-          Chunk chunk = queue.take();
+          Chunk chunk = queue.poll(50, TimeUnit.MILLISECONDS);
+          if (finished || isClosed()) {
+            return;
+          }
+          if (chunk == null) {
+            continue;
+          }
           if (chunk == Chunk.EOF) {
             to.shutdownOutput();
             if (linksDone.incrementAndGet() == 2) {
@@ -462,6 +473,9 @@ final class FaultProxy implements AutoCloseable {
           }
           int offset = 0;
           while (offset < chunk.length) {
+            if (finished || isClosed()) {
+              return;
+            }
             long now = System.nanoTime();
             if (stalled || now < chunk.dueNanos) {
               awaitChange(stalled ? TimeUnit.MILLISECONDS.toNanos(50) : chunk.dueNanos - now);
