@@ -9,9 +9,16 @@ import io.breakwater.CommandConfig;
 import io.breakwater.CommandException;
 import io.breakwater.FailureKind;
 import io.breakwater.Isolation;
+import io.breakwater.ThreadPoolConfig;
 import io.breakwater.context.RequestContext;
 import io.breakwater.event.EventType;
+import io.breakwater.example.ExampleServer;
+import io.breakwater.example.proto.ExampleServiceGrpc;
+import io.breakwater.example.proto.Request;
+import io.breakwater.grpc.CommandInterceptor;
 import io.breakwater.metrics.CommandSnapshot;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -22,6 +29,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -49,7 +57,7 @@ class UserCodeFaultsTest {
     runtime.configure(name, CommandConfig.builder().isolation(isolation).timeoutMillis(2000)
         .maxConcurrentRequests(MAX).fallbackMaxConcurrentRequests(FALLBACK_MAX)
         .circuitBreakerEnabled(false).build());
-    runtime.configureThreadPool(name, io.breakwater.ThreadPoolConfig.builder().coreSize(MAX)
+    runtime.configureThreadPool(name, ThreadPoolConfig.builder().coreSize(MAX)
         .build());
     return name;
   }
@@ -293,5 +301,34 @@ class UserCodeFaultsTest {
     assertThat(counts(name)).isEqualTo(own);
     assertPermitsAllReturned(name);
     assertThat(counts(name)).isEqualTo(plusPermitCheck(own));
+  }
+
+  @Test
+  void aGrpcFallbackReturningNullIsAFallbackFailureAndTheCallerGetsTheFailuresStatus()
+      throws Exception {
+    try (GrpcLoopback grpc = new GrpcLoopback()) {
+      ExampleServer server =
+          new ExampleServer().failEveryCall(true);
+      CommandInterceptor interceptor =
+          CommandInterceptor.builder()
+              .runtime(runtime)
+              .command(ExampleServiceGrpc.getEndpointMethod(),
+                  "null-fallback")
+              .fallback(ExampleServiceGrpc.getEndpointMethod(),
+                  (request, kind, cause) -> null)
+              .build();
+      ExampleServiceGrpc.ExampleServiceBlockingStub stub =
+          ExampleServiceGrpc.newBlockingStub(
+              grpc.channel(grpc.serve(server), interceptor));
+      for (int i = 0; i < 3; i++) {
+        assertThatThrownBy(() -> stub.endpoint(
+            Request.newBuilder().setName("n").build()))
+            .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
+                assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+      }
+      assertThat(counts("null-fallback")).isEqualTo(events(EventType.FAILURE, 3,
+          EventType.FALLBACK_FAILURE, 3, EventType.EXCEPTION_THROWN, 3));
+      assertThat(runtime.snapshot("null-fallback").currentConcurrency()).isZero();
+    }
   }
 }
