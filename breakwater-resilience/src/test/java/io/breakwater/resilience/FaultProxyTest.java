@@ -67,7 +67,8 @@ class FaultProxyTest {
     Socket s = connect(p);
     assertThat(roundTrip(s, "hello".getBytes())).isEqualTo("hello".getBytes());
     assertThat(p.accepted()).isEqualTo(1);
-    assertThat(p.bytesForwarded()).isEqualTo(10);
+    // The proxy counts a chunk once written; the echo may reach us a moment before that.
+    Awaitility.await().atMost(Duration.ofSeconds(2)).until(() -> p.bytesForwarded() == 10);
   }
 
   @Test
@@ -192,8 +193,8 @@ class FaultProxyTest {
     toClose.add(p);
     roundTrip(connect(p), "1".getBytes());
     roundTrip(connect(p), "2".getBytes());
-    Socket third = connect(p);
     assertThatThrownBy(() -> {
+      Socket third = connect(p); // the reset can come as soon as the connection is made
       third.getOutputStream().write('3');
       if (third.getInputStream().read() < 0) {
         throw new SocketException("closed");
