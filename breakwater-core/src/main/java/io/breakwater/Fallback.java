@@ -8,6 +8,13 @@ package io.breakwater;
  * {@code null} when the execution never started (short-circuited or rejected): refusing a call
  * creates no exception at all, which keeps an open circuit cheap.
  *
+ * <p>No fallback runs for a bad request ({@link BadRequestException}, rethrown as is) or when
+ * {@code run} throws an error the JVM cannot recover from ({@link VirtualMachineError}, such as
+ * {@link OutOfMemoryError} or {@link StackOverflowError}, a {@link LinkageError}, or
+ * {@code ThreadDeath}): the caller gets a {@link CommandException} "... failed and encountered an
+ * unrecoverable error." with the error as its cause, as in Hystrix. Other errors, assertion
+ * failures included, are failures like any exception and the fallback answers.
+ *
  * @param <T> the command's result type
  */
 @FunctionalInterface

@@ -23,7 +23,7 @@ import java.util.function.ToIntFunction;
 final class Setting<C, B> {
 
   enum Type {
-    INTEGER("a whole number between " + Integer.MIN_VALUE + " and " + Integer.MAX_VALUE),
+    INTEGER("a whole number"),
     BOOLEAN("true or false"),
     ISOLATION("THREAD, SEMAPHORE or VIRTUAL"),
     COLLAPSER_SCOPE("REQUEST or GLOBAL"),
