@@ -56,6 +56,51 @@ class ThreadPoolTest {
   }
 
   @Test
+  void asManyCallersAsThreadsCallingBackToBackAreNeverRejected() throws Exception {
+    // A direct hand-off pool wakes the caller before its worker is back at the queue, so the
+    // caller's next call found no idle thread and was rejected although the pool had room.
+    runtime.configure("tight", CommandConfig.builder().timeoutEnabled(false).build());
+    runtime.configureThreadPool("tight", ThreadPoolConfig.builder().coreSize(4).build());
+    java.util.concurrent.ExecutorService callers =
+        java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+      for (int c = 0; c < 4; c++) {
+        done.add(callers.submit(() -> {
+          for (int i = 0; i < 2_000; i++) {
+            runtime.execute("tight", () -> "x", (k, cause) -> k.name());
+          }
+        }));
+      }
+      for (java.util.concurrent.Future<?> f : done) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+    } finally {
+      callers.shutdownNow();
+    }
+    assertThat(runtime.snapshot("tight").cumulativeCount(EventType.THREAD_POOL_REJECTED))
+        .isZero();
+    assertThat(runtime.snapshot("tight").cumulativeCount(EventType.SUCCESS)).isEqualTo(8_000);
+  }
+
+  @Test
+  void aDivergingPoolGrowsToItsMaximumThenRejects() throws Exception {
+    runtime.configure("grows", CommandConfig.builder().timeoutEnabled(false).build());
+    runtime.configureThreadPool("grows", ThreadPoolConfig.builder().coreSize(1).maximumSize(3)
+        .allowMaximumSizeToDivergeFromCoreSize(true).build());
+    CountDownLatch three = new CountDownLatch(3);
+    List<CompletableFuture<String>> held = hold("grows", 3, three);
+    assertThat(three.await(5, TimeUnit.SECONDS)).as("three run at once on a pool of core 1")
+        .isTrue();
+    assertThat(pool("grows").poolSize()).isEqualTo(3);
+    assertThat(runtime.execute("grows", () -> "ran", (k, c) -> k.name())).isEqualTo("REJECTED");
+    release.countDown();
+    for (CompletableFuture<String> f : held) {
+      assertThat(f.get(5, TimeUnit.SECONDS)).isEqualTo("done");
+    }
+  }
+
+  @Test
   void growsAndShrinksAtRunTimeInEitherDirection() throws Exception {
     runtime.configure("grow", CommandConfig.builder().timeoutEnabled(false).build());
     runtime.configureThreadPool("grow", ThreadPoolConfig.builder().coreSize(2).build());

@@ -3,30 +3,33 @@ package io.breakwater.internal;
 import io.breakwater.Clock;
 import io.breakwater.ThreadPoolConfig;
 import io.breakwater.metrics.ThreadPoolSnapshot;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A bounded pool of daemon threads shared by the thread-isolated commands with one pool key.
  *
- * <p>With no queue (the default) a call is handed directly to an idle thread or rejected. With
- * a queue, a call is rejected once the queue holds {@code queueSizeRejectionThreshold} calls,
- * even if the queue could take more: the threshold can change at run time, the capacity only
- * by replacing the executor, which this class does when asked (the old executor finishes what it
- * has). Core and maximum sizes change in the order that keeps core at or below maximum, so
- * growing and shrinking both work.
+ * <p>The bound is kept by an admission count, not by the executor: an execution is admitted
+ * while fewer than {@code maximum} threads' worth of executions (plus
+ * {@code queueSizeRejectionThreshold} more when a queue is configured) are admitted, and it
+ * gives its admission back the moment its {@code run} returns, before its caller is woken. A
+ * plain {@code ThreadPoolExecutor} with a direct hand-off (Hystrix's design) wakes the caller
+ * first, so a caller that calls again at once finds its worker not yet back at the queue and is
+ * rejected although the pool has room: with as many callers as threads, most calls were
+ * rejected. Here that call is admitted and waits the few microseconds until the worker is back.
+ *
+ * <p>The executor itself has an unbounded queue, which never holds more than the admission
+ * bound allows; it keeps {@code coreSize} threads, and grows to the maximum when admitted work
+ * outnumbers its threads (the queue refuses such a task so that the executor adds a thread);
+ * threads above the core size die after {@code keepAliveMinutes} idle. Sizes change in the order
+ * that keeps core at or below maximum, so growing and shrinking both work.
  */
 final class ThreadPoolIsolation implements AutoCloseable {
 
-  private static final Logger log = LoggerFactory.getLogger(ThreadPoolIsolation.class);
   private static final int EXECUTED = 0;
   private static final int REJECTED = 1;
 
@@ -34,17 +37,36 @@ final class ThreadPoolIsolation implements AutoCloseable {
   private final Clock clock;
   private final AtomicInteger threadNumber = new AtomicInteger();
   private final AtomicInteger active = new AtomicInteger();
+  /** Executions submitted whose {@code run} has not returned: the bounded quantity. */
+  private final AtomicInteger admitted = new AtomicInteger();
   private final StripedCounters counts = new StripedCounters(2);
+  private final ThreadPoolExecutor executor;
   private volatile RollingWindow window;
   private volatile AtomicLongArray peaks;
   private volatile ThreadPoolConfig config;
-  private volatile ThreadPoolExecutor executor;
+  private volatile int bound;
+  /** Whether the pool may grow past its core size: only then does the queue look at it. */
+  private volatile boolean growable;
 
   ThreadPoolIsolation(String key, Clock clock, ThreadPoolConfig config) {
     this.key = key;
     this.clock = clock;
     this.config = config;
-    this.executor = newExecutor(config);
+    this.bound = boundOf(config);
+    this.growable = config.coreSize() < config.effectiveMaximumSize();
+    WorkQueue queue = new WorkQueue();
+    this.executor = new ThreadPoolExecutor(config.coreSize(), config.effectiveMaximumSize(),
+        config.keepAliveMinutes(), TimeUnit.MINUTES, queue, r -> {
+          Thread t = new Thread(r, "breakwater-" + key + "-" + threadNumber.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        }, (task, e) -> {
+          // The queue refused the task so that a thread be added, and another caller took the
+          // last thread first: the task was admitted, so it waits in the queue.
+          if (e.isShutdown() || !queue.force(task)) {
+            throw new RejectedExecutionException("thread pool " + key + " is closed");
+          }
+        });
     this.window = newWindow(config);
   }
 
@@ -57,46 +79,47 @@ final class ThreadPoolIsolation implements AutoCloseable {
   }
 
   /**
-   * Hands {@code task} to a worker, or returns false when the pool refuses it (all threads busy
-   * and no queue room, or the queue at its rejection threshold).
+   * Hands an execution to a worker, or returns false when the pool refuses it: all its threads'
+   * worth of executions are admitted already (and, with a queue, as many more as the rejection
+   * threshold allows).
    */
-  boolean submit(Runnable task, int stripe, long now) {
-    RollingWindow w = window;
-    w.maybeRoll(now);
-    ThreadPoolConfig c = config;
-    ThreadPoolExecutor e = executor;
-    if (c.maxQueueSize() > 0 && e.getQueue().size() >= c.queueSizeRejectionThreshold()) {
-      counts.increment(stripe, REJECTED);
-      return false;
-    }
+  boolean submit(WorkerExecution<?> work, int stripe, long now) {
+    window.maybeRoll(now);
+    int limit = bound;
+    int a;
+    do {
+      a = admitted.get();
+      if (a >= limit) {
+        counts.increment(stripe, REJECTED);
+        return false;
+      }
+    } while (!admitted.compareAndSet(a, a + 1));
+    work.admittedBy(this);
     try {
-      e.execute(new Counted(task));
+      executor.execute(work);
       return true;
-    } catch (RejectedExecutionException rejected) {
+    } catch (RejectedExecutionException closed) {
+      admitted.decrementAndGet();
       counts.increment(stripe, REJECTED);
       return false;
     }
   }
 
-  /** A task as the executor holds it, so that close can tell what it drops. */
-  private final class Counted implements Runnable {
-    final Runnable task;
+  /** An admitted execution's {@code run} starts on a worker. */
+  void started() {
+    notePeak(active.incrementAndGet());
+  }
 
-    Counted(Runnable task) {
-      this.task = task;
+  /**
+   * An admitted execution's {@code run} returned (or it will never run): its admission is free
+   * for the next call. Called before the caller is told.
+   */
+  void finished(boolean ran) {
+    if (ran) {
+      active.decrementAndGet();
+      counts.increment(Stripes.current(), EXECUTED);
     }
-
-    @Override
-    public void run() {
-      int nowActive = active.incrementAndGet();
-      notePeak(nowActive);
-      try {
-        task.run();
-      } finally {
-        active.decrementAndGet();
-        counts.increment(Stripes.current(), EXECUTED);
-      }
-    }
+    admitted.decrementAndGet();
   }
 
   private void notePeak(int nowActive) {
@@ -119,27 +142,27 @@ final class ThreadPoolIsolation implements AutoCloseable {
     }
   }
 
-  /** Applies a new configuration; sizes change in place, a new queue capacity swaps executors. */
+  /** Applies a new configuration; every size, the queue's included, changes in place. */
   synchronized void reconfigure(ThreadPoolConfig next) {
     ThreadPoolConfig previous = config;
     if (next.equals(previous)) {
       return;
     }
-    if (next.maxQueueSize() != previous.maxQueueSize()) {
-      ThreadPoolExecutor old = executor;
-      executor = newExecutor(next);
-      old.shutdown();
-      log.info("Thread pool {}: queue size {} -> {}, executor replaced", key,
-          previous.maxQueueSize(), next.maxQueueSize());
-    } else {
-      resize(executor, next.coreSize(), next.effectiveMaximumSize());
-      executor.setKeepAliveTime(next.keepAliveMinutes(), TimeUnit.MINUTES);
-    }
+    resize(executor, next.coreSize(), next.effectiveMaximumSize());
+    executor.setKeepAliveTime(next.keepAliveMinutes(), TimeUnit.MINUTES);
     if (next.rollingStatsBuckets() != previous.rollingStatsBuckets()
         || next.rollingStatsWindowMillis() != previous.rollingStatsWindowMillis()) {
       window = newWindow(next);
     }
+    bound = boundOf(next);
+    growable = next.coreSize() < next.effectiveMaximumSize();
     config = next;
+  }
+
+  private static int boundOf(ThreadPoolConfig c) {
+    int queued = c.maxQueueSize() > 0
+        ? Math.min(c.maxQueueSize(), c.queueSizeRejectionThreshold()) : 0;
+    return (int) Math.min(Integer.MAX_VALUE, (long) c.effectiveMaximumSize() + queued);
   }
 
   private static void resize(ThreadPoolExecutor e, int core, int max) {
@@ -194,27 +217,14 @@ final class ThreadPoolIsolation implements AutoCloseable {
   @Override
   public void close() {
     for (Runnable dropped : executor.shutdownNow()) {
-      if (dropped instanceof Counted && ((Counted) dropped).task instanceof WorkerExecution) {
-        ((WorkerExecution<?>) ((Counted) dropped).task).abandon();
+      if (dropped instanceof WorkerExecution) {
+        ((WorkerExecution<?>) dropped).abandon();
       }
     }
   }
 
   boolean awaitTermination(long millis) throws InterruptedException {
     return executor.awaitTermination(millis, TimeUnit.MILLISECONDS);
-  }
-
-  private ThreadPoolExecutor newExecutor(ThreadPoolConfig c) {
-    BlockingQueue<Runnable> queue = c.maxQueueSize() > 0
-        ? new LinkedBlockingQueue<>(c.maxQueueSize())
-        : new SynchronousQueue<>();
-    ThreadPoolExecutor e = new ThreadPoolExecutor(c.coreSize(), c.effectiveMaximumSize(),
-        c.keepAliveMinutes(), TimeUnit.MINUTES, queue, r -> {
-          Thread t = new Thread(r, "breakwater-" + key + "-" + threadNumber.incrementAndGet());
-          t.setDaemon(true);
-          return t;
-        });
-    return e;
   }
 
   private RollingWindow newWindow(ThreadPoolConfig c) {
@@ -225,5 +235,30 @@ final class ThreadPoolIsolation implements AutoCloseable {
     peaks = ring;
     return new RollingWindow(counts, clock, c.rollingStatsWindowMillis(),
         c.rollingStatsBuckets());
+  }
+
+  /**
+   * The executor's queue. Unbounded (admissions bound it), except that it refuses a task while
+   * the pool can still grow and admitted work outnumbers its threads, so that the executor adds
+   * a thread instead of queueing behind busy ones.
+   */
+  private final class WorkQueue extends LinkedBlockingQueue<Runnable> {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public boolean offer(Runnable task) {
+      ThreadPoolExecutor e = executor;
+      if (growable && e != null) {
+        int threads = e.getPoolSize(); // takes the executor's lock: growable pools only
+        if (threads < e.getMaximumPoolSize() && admitted.get() > threads) {
+          return false;
+        }
+      }
+      return super.offer(task);
+    }
+
+    boolean force(Runnable task) {
+      return super.offer(task);
+    }
   }
 }

@@ -51,6 +51,8 @@ final class WorkerExecution<T> extends AtomicInteger implements Runnable {
   private final transient CancellableFuture<T> future;
   private final transient Propagation.Captured context;
 
+  /** The pool that admitted this execution, or null (virtual isolation). */
+  private transient volatile ThreadPoolIsolation pool;
   private transient volatile Thread runner;
   private transient volatile Thread waiter;
   private transient volatile ScheduledFuture<?> timer;
@@ -103,6 +105,10 @@ final class WorkerExecution<T> extends AtomicInteger implements Runnable {
     return future;
   }
 
+  void admittedBy(ThreadPoolIsolation pool) {
+    this.pool = pool;
+  }
+
   // ---------------------------------------------------------------------------------------
   // The worker's side
   // ---------------------------------------------------------------------------------------
@@ -110,16 +116,23 @@ final class WorkerExecution<T> extends AtomicInteger implements Runnable {
   @Override
   public void run() {
     boolean virtual = config.isolation() == Isolation.VIRTUAL;
+    ThreadPoolIsolation admitting = pool;
     if (!compareAndSet(QUEUED, RUNNING)) {
+      // Timed out or cancelled before a worker was free: give the bound back, run nothing.
       if (virtual) {
         cmd.executionPermits.release(callerStripe);
+      } else if (admitting != null) {
+        admitting.finished(false);
       }
-      return; // timed out or cancelled before a worker was free
+      return;
     }
     runner = Thread.currentThread();
     int stripe = Stripes.current();
     if (!virtual) {
       cmd.executionPermits.enter(stripe, cmd.metrics.bucket());
+      if (admitting != null) {
+        admitting.started();
+      }
     }
     long t0 = path.now();
     try (RequestContext.Scope scope = context.attach()) {
@@ -128,10 +141,15 @@ final class WorkerExecution<T> extends AtomicInteger implements Runnable {
       thrown = t;
     }
     long t1 = path.now();
+    // The bound is given back before the caller is told, so that a caller calling again at
+    // once finds room (see ThreadPoolIsolation).
     if (virtual) {
       cmd.executionPermits.release(callerStripe);
     } else {
       cmd.executionPermits.exit(stripe);
+      if (admitting != null) {
+        admitting.finished(true);
+      }
     }
     path.recordExecution(cmd, t1 - t0, t1, trace);
 
