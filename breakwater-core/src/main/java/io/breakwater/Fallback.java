@@ -23,8 +23,34 @@ public interface Fallback<T> {
   /** The answer to give instead; may throw, which the caller sees as a fallback failure. */
   T apply(FailureKind kind, Throwable cause) throws Exception;
 
-  /** A fallback that always answers {@code value}. */
+  /**
+   * Whether this fallback only returns a value it holds: it cannot block or fail, so it runs
+   * without taking a fallback permit. False unless made by {@link #of}.
+   */
+  default boolean isConstant() {
+    return false;
+  }
+
+  /**
+   * A fallback that always answers {@code value}. It is the cheapest there is: it takes no
+   * fallback permit, and answering an open circuit with it allocates nothing.
+   */
   static <T> Fallback<T> of(T value) {
-    return (kind, cause) -> value;
+    return new Fallback<>() {
+      @Override
+      public T apply(FailureKind kind, Throwable cause) {
+        return value;
+      }
+
+      @Override
+      public boolean isConstant() {
+        return true;
+      }
+
+      @Override
+      public String toString() {
+        return "Fallback.of(" + value + ")";
+      }
+    };
   }
 }

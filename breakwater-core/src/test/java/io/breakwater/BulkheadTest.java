@@ -113,6 +113,10 @@ class BulkheadTest {
         }, (kind, cause) -> "second fallback"));
 
     assertThat(refused).hasMessage("fallbacks failed and fallback execution rejected.");
+    // A constant fallback cannot block, so it needs no permit and still answers.
+    assertThat(runtime.execute("fallbacks", () -> {
+      throw new IllegalStateException("down");
+    }, Fallback.of("constant"))).isEqualTo("constant");
     assertThat(runtime.snapshot("fallbacks").rollingCount(EventType.FALLBACK_REJECTION))
         .isEqualTo(1);
     release.countDown();

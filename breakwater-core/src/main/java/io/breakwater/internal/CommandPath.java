@@ -407,7 +407,8 @@ final class CommandPath {
       throw refusal(cmd, start, trace, kind, message(cmd, reason, "no fallback available"),
           cause, null);
     }
-    if (!cmd.fallbackPermits.tryAcquire(stripe, -1)) {
+    boolean bounded = !fallback.isConstant(); // a constant cannot block: no permit to hold
+    if (bounded && !cmd.fallbackPermits.tryAcquire(stripe, -1)) {
       mark(cmd, stripe, trace, EventType.FALLBACK_REJECTION);
       throw refusal(cmd, start, trace, kind,
           message(cmd, reason, "fallback execution rejected"), cause, null);
@@ -424,7 +425,9 @@ final class CommandPath {
       throw refusal(cmd, start, trace, kind, message(cmd, reason, "fallback failed"), cause,
           broken);
     } finally {
-      cmd.fallbackPermits.release(stripe);
+      if (bounded) {
+        cmd.fallbackPermits.release(stripe);
+      }
     }
     mark(cmd, stripe, trace, EventType.FALLBACK_SUCCESS);
     if (trace != null) {
