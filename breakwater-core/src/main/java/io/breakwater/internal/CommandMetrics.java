@@ -53,7 +53,7 @@ final class CommandMetrics {
   }
 
   /** Follows a configuration change; windows are rebuilt only when their shape changed. */
-  void reconfigure(CommandConfig config) {
+  synchronized void reconfigure(CommandConfig config) {
     percentilesEnabled = config.rollingPercentileEnabled();
     RollingWindow w = window;
     if (w.buckets() != config.rollingStatsBuckets()
@@ -100,11 +100,28 @@ final class CommandMetrics {
         return shared;
       case EXECUTION:
         LatencyRecorder e = execution;
-        return e != null ? e : (execution = newRecorder());
+        return e != null ? e : createSeparate(Latency.EXECUTION);
       default:
         LatencyRecorder t = total;
-        return t != null ? t : (total = newRecorder());
+        return t != null ? t : createSeparate(Latency.TOTAL);
     }
+  }
+
+  /**
+   * Creates the execution or total recorder on its first sample. Two threads may both find it
+   * missing; the lock makes them agree on one, so no sample goes to a recorder nobody reads.
+   */
+  private synchronized LatencyRecorder createSeparate(Latency kind) {
+    if (kind == Latency.EXECUTION) {
+      if (execution == null) {
+        execution = newRecorder();
+      }
+      return execution;
+    }
+    if (total == null) {
+      total = newRecorder();
+    }
+    return total;
   }
 
   /** Health over the rolling window, computed now: used on the error path and in snapshots. */

@@ -3,8 +3,10 @@ package io.breakwater.internal;
 import io.breakwater.Clock;
 import io.breakwater.ThreadPoolConfig;
 import io.breakwater.metrics.ThreadPoolSnapshot;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -18,20 +20,23 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * {@code queueSizeRejectionThreshold} more when a queue is configured) are admitted, and it
  * gives its admission back the moment its {@code run} returns, before its caller is woken. A
  * plain {@code ThreadPoolExecutor} with a direct hand-off (Hystrix's design) wakes the caller
- * first, so a caller that calls again at once finds its worker not yet back at the queue and is
- * rejected although the pool has room: with as many callers as threads, most calls were
- * rejected. Here that call is admitted and waits the few microseconds until the worker is back.
+ * first, so a caller that calls again at once finds its worker not yet back at the hand-off and
+ * is rejected although the pool has room: with as many callers as threads, most calls were
+ * rejected and the rejections opened the circuit. Here that call is admitted, and when the
+ * executor finds no worker waiting it waits up to a millisecond for the one on its way back.
  *
- * <p>The executor itself has an unbounded queue, which never holds more than the admission
- * bound allows; it keeps {@code coreSize} threads, and grows to the maximum when admitted work
- * outnumbers its threads (the queue refuses such a task so that the executor adds a thread);
- * threads above the core size die after {@code keepAliveMinutes} idle. Sizes change in the order
- * that keeps core at or below maximum, so growing and shrinking both work.
+ * <p>Without a queue (the default) the executor hands work over directly, which is the fastest
+ * hand-off; with one, its queue is unbounded and the admission count bounds it. Core and maximum
+ * sizes change in the order that keeps core at or below maximum, so growing and shrinking both
+ * work; switching between no queue and a queue replaces the executor (the old one finishes what
+ * it has).
  */
 final class ThreadPoolIsolation implements AutoCloseable {
 
   private static final int EXECUTED = 0;
   private static final int REJECTED = 1;
+  /** How long an admitted call waits for a finishing worker to reach the hand-off. */
+  private static final long HANDOFF_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
   private final String key;
   private final Clock clock;
@@ -40,33 +45,18 @@ final class ThreadPoolIsolation implements AutoCloseable {
   /** Executions submitted whose {@code run} has not returned: the bounded quantity. */
   private final AtomicInteger admitted = new AtomicInteger();
   private final StripedCounters counts = new StripedCounters(2);
-  private final ThreadPoolExecutor executor;
+  private volatile ThreadPoolExecutor executor;
   private volatile RollingWindow window;
   private volatile AtomicLongArray peaks;
   private volatile ThreadPoolConfig config;
   private volatile int bound;
-  /** Whether the pool may grow past its core size: only then does the queue look at it. */
-  private volatile boolean growable;
 
   ThreadPoolIsolation(String key, Clock clock, ThreadPoolConfig config) {
     this.key = key;
     this.clock = clock;
     this.config = config;
     this.bound = boundOf(config);
-    this.growable = config.coreSize() < config.effectiveMaximumSize();
-    WorkQueue queue = new WorkQueue();
-    this.executor = new ThreadPoolExecutor(config.coreSize(), config.effectiveMaximumSize(),
-        config.keepAliveMinutes(), TimeUnit.MINUTES, queue, r -> {
-          Thread t = new Thread(r, "breakwater-" + key + "-" + threadNumber.incrementAndGet());
-          t.setDaemon(true);
-          return t;
-        }, (task, e) -> {
-          // The queue refused the task so that a thread be added, and another caller took the
-          // last thread first: the task was admitted, so it waits in the queue.
-          if (e.isShutdown() || !queue.force(task)) {
-            throw new RejectedExecutionException("thread pool " + key + " is closed");
-          }
-        });
+    this.executor = newExecutor(config);
     this.window = newWindow(config);
   }
 
@@ -95,10 +85,21 @@ final class ThreadPoolIsolation implements AutoCloseable {
       }
     } while (!admitted.compareAndSet(a, a + 1));
     work.admittedBy(this);
+    ThreadPoolExecutor e = executor;
     try {
-      executor.execute(work);
+      e.execute(work);
       return true;
-    } catch (RejectedExecutionException closed) {
+    } catch (RejectedExecutionException noWorkerWaiting) {
+      // Admitted, so a worker has finished its run and is on its way back to the hand-off:
+      // wait the microseconds it takes rather than refuse the call.
+      try {
+        if (!e.isShutdown() && e.getQueue().offer(work, HANDOFF_WAIT_NANOS,
+            TimeUnit.NANOSECONDS)) {
+          return true;
+        }
+      } catch (InterruptedException interrupted) {
+        Thread.currentThread().interrupt();
+      }
       admitted.decrementAndGet();
       counts.increment(stripe, REJECTED);
       return false;
@@ -142,20 +143,28 @@ final class ThreadPoolIsolation implements AutoCloseable {
     }
   }
 
-  /** Applies a new configuration; every size, the queue's included, changes in place. */
+  /**
+   * Applies a new configuration: sizes change in place; switching between no queue and a queue
+   * replaces the executor, and the old one finishes what it has.
+   */
   synchronized void reconfigure(ThreadPoolConfig next) {
     ThreadPoolConfig previous = config;
     if (next.equals(previous)) {
       return;
     }
-    resize(executor, next.coreSize(), next.effectiveMaximumSize());
-    executor.setKeepAliveTime(next.keepAliveMinutes(), TimeUnit.MINUTES);
+    if ((next.maxQueueSize() > 0) != (previous.maxQueueSize() > 0)) {
+      ThreadPoolExecutor old = executor;
+      executor = newExecutor(next);
+      old.shutdown();
+    } else {
+      resize(executor, next.coreSize(), next.effectiveMaximumSize());
+      executor.setKeepAliveTime(next.keepAliveMinutes(), TimeUnit.MINUTES);
+    }
     if (next.rollingStatsBuckets() != previous.rollingStatsBuckets()
         || next.rollingStatsWindowMillis() != previous.rollingStatsWindowMillis()) {
       window = newWindow(next);
     }
     bound = boundOf(next);
-    growable = next.coreSize() < next.effectiveMaximumSize();
     config = next;
   }
 
@@ -237,28 +246,15 @@ final class ThreadPoolIsolation implements AutoCloseable {
         c.rollingStatsBuckets());
   }
 
-  /**
-   * The executor's queue. Unbounded (admissions bound it), except that it refuses a task while
-   * the pool can still grow and admitted work outnumbers its threads, so that the executor adds
-   * a thread instead of queueing behind busy ones.
-   */
-  private final class WorkQueue extends LinkedBlockingQueue<Runnable> {
-    private static final long serialVersionUID = 1L;
-
-    @Override
-    public boolean offer(Runnable task) {
-      ThreadPoolExecutor e = executor;
-      if (growable && e != null) {
-        int threads = e.getPoolSize(); // takes the executor's lock: growable pools only
-        if (threads < e.getMaximumPoolSize() && admitted.get() > threads) {
-          return false;
-        }
-      }
-      return super.offer(task);
-    }
-
-    boolean force(Runnable task) {
-      return super.offer(task);
-    }
+  private ThreadPoolExecutor newExecutor(ThreadPoolConfig c) {
+    // With a queue, the admission count bounds it; without, work is handed over directly.
+    BlockingQueue<Runnable> queue = c.maxQueueSize() > 0
+        ? new LinkedBlockingQueue<>() : new SynchronousQueue<>();
+    return new ThreadPoolExecutor(c.coreSize(), c.effectiveMaximumSize(), c.keepAliveMinutes(),
+        TimeUnit.MINUTES, queue, r -> {
+          Thread t = new Thread(r, "breakwater-" + key + "-" + threadNumber.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        });
   }
 }
