@@ -86,7 +86,9 @@ def read_jmh(raw):
             threads = b["threads"]
             pm = b["primaryMetric"]
             alloc = b.get("secondaryMetrics", {}).get("gc.alloc.rate.norm", {}).get("score")
-            value = {"ns": pm["score"], "err": number(pm.get("scoreError")), "bytes": alloc}
+            iterations = [x for fork in pm.get("rawData", []) for x in fork]
+            value = {"ns": pm["score"], "err": number(pm.get("scoreError")), "bytes": alloc,
+                     "best": min(iterations) if iterations else None}
             jdk = "%s %s (%s)" % (b.get("vmName", "JVM"), b.get("vmVersion", ""),
                                   b.get("jdkVersion", ""))
             if cls == "MetricsStructures":
@@ -252,12 +254,15 @@ def render(rows, metrics, capacity, runs, jdk):
             continue
         ref = get(rows, scenario, "breakwater", threads)
         out.append("### %s\n" % title)
-        out.append("| library | ns/op | ± (99.9 %) | B/op | × Breakwater |")
-        out.append("|---|--:|--:|--:|--:|")
+        best_ref = rows.get((scenario, "breakwater", threads), {}).get("best")
+        out.append("| library | ns/op | ± (99.9 %) | B/op | × Breakwater | best iteration, ns "
+                   "| × Breakwater (best) |")
+        out.append("|---|--:|--:|--:|--:|--:|--:|")
         for k in keys:
             v = rows[k]
-            out.append("| %s | %s | %s | %s | %s |" % (
-                k[1], ns(v["ns"]), ns(v["err"]), byte_count(v["bytes"]), ratio(v["ns"], ref)))
+            out.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+                k[1], ns(v["ns"]), ns(v["err"]), byte_count(v["bytes"]), ratio(v["ns"], ref),
+                ns(v.get("best")), ratio(v.get("best"), best_ref)))
         out.append("")
     out.append(allocation_table(rows))
     out.append(capacity_table(capacity))
@@ -356,48 +361,59 @@ def capacity_table(capacity):
 
 
 def goals(rows, capacity):
-    bw1, bw2 = get(rows, "P1", "breakwater"), get(rows, "P1", "breakwater", 2)
-    p3_peers = [x for x in (get(rows, "P3", lib) for lib in ("hystrix", "resilience4j",
-                                                             "failsafe")) if x is not None]
     virtual = next((c for c in capacity if c["library"] == "breakwater-virtual"
                     and c.get("skipped") is None), None)
-    checks = [
-        ("P1 ≤ 1.0× resilience4j", bw1, get(rows, "P1", "resilience4j"), 1.0),
-        ("P1 ≤ 1.5× floor", bw1, get(rows, "P1", "floor"), 1.5),
-        ("P1 ≤ 0.05× Hystrix", bw1, get(rows, "P1", "hystrix"), 0.05),
-        ("P5 ≤ 0.5× resilience4j at 2 threads", bw2, get(rows, "P1", "resilience4j", 2), 0.5),
-        ("P5 ≤ 1.3× Breakwater at 1 thread", bw2, bw1, 1.3),
-        ("P2 ≤ 0.05× resilience4j", get(rows, "P2", "breakwater"),
-         get(rows, "P2", "resilience4j"), 0.05),
-        ("P3 ≤ 0.8× Hystrix", get(rows, "P3", "breakwater"), get(rows, "P3", "hystrix"), 0.8),
-        ("P3 ≤ 1.0× best peer", get(rows, "P3", "breakwater"),
-         min(p3_peers) if p3_peers else None, 1.0),
-        ("P3 ≤ 1.2× plain pool", get(rows, "P3", "breakwater"), get(rows, "P3", "plain-pool"),
-         1.2),
+    specs = [
+        ("P1 ≤ 1.0× resilience4j", ("P1", "breakwater", 1), [("P1", "resilience4j", 1)], 1.0),
+        ("P1 ≤ 1.5× floor", ("P1", "breakwater", 1), [("P1", "floor", 1)], 1.5),
+        ("P1 ≤ 0.05× Hystrix", ("P1", "breakwater", 1), [("P1", "hystrix", 1)], 0.05),
+        ("P5 ≤ 0.5× resilience4j at 2 threads", ("P1", "breakwater", 2),
+         [("P1", "resilience4j", 2)], 0.5),
+        ("P5 ≤ 1.3× Breakwater at 1 thread", ("P1", "breakwater", 2), [("P1", "breakwater", 1)],
+         1.3),
+        ("P2 ≤ 0.05× resilience4j", ("P2", "breakwater", 1), [("P2", "resilience4j", 1)], 0.05),
+        ("P3 ≤ 0.8× Hystrix", ("P3", "breakwater", 1), [("P3", "hystrix", 1)], 0.8),
+        ("P3 ≤ 1.0× best peer", ("P3", "breakwater", 1),
+         [("P3", lib, 1) for lib in ("hystrix", "resilience4j", "failsafe")], 1.0),
+        ("P3 ≤ 1.2× plain pool", ("P3", "breakwater", 1), [("P3", "plain-pool", 1)], 1.2),
     ]
-    out = ["### Goals\n", "| goal | Breakwater | reference | ratio | met |", "|---|--:|--:|--:|---|"]
-    for name, mine, theirs, limit in checks:
+
+    def pick(keys, field):
+        xs = [rows[k].get(field) for k in keys if k in rows and rows[k].get(field) is not None]
+        return min(xs) if xs else None
+
+    checks = [(name, pick([mine], "ns"), pick(refs, "ns"), limit, pick([mine], "best"),
+               pick(refs, "best")) for name, mine, refs, limit in specs]
+    out = ["### Goals\n",
+           "Judged on the JMH scores (means); the last column judges the best iterations, "
+           "which are what the code costs when no neighbour takes the cores.\n",
+           "| goal | Breakwater | reference | ratio | met | ratio (best iterations) | met (best) |",
+           "|---|--:|--:|--:|---|--:|---|"]
+    for name, mine, theirs, limit, best_mine, best_theirs in checks:
         if mine is None or theirs is None:
-            out.append("| %s | %s | %s | | not measured |" % (name, ns(mine), ns(theirs)))
+            out.append("| %s | %s | %s | | not measured | | |" % (name, ns(mine), ns(theirs)))
             continue
         r = mine / theirs
-        out.append("| %s | %s ns | %s ns | %.2f× | %s |" % (
-            name, ns(mine), ns(theirs), r, "yes" if r <= limit else "**no**"))
+        rb = best_mine / best_theirs if best_mine and best_theirs else None
+        out.append("| %s | %s ns | %s ns | %.2f× | %s | %s | %s |" % (
+            name, ns(mine), ns(theirs), r, "yes" if r <= limit else "**no**",
+            "" if rb is None else "%.2f×" % rb,
+            "" if rb is None else "yes" if rb <= limit else "**no**"))
     for name, scenario in (("P1 allocates 0 B/op", "P1"), ("P2 allocates 0 B/op", "P2")):
         b = alloc(rows, scenario, "breakwater")
-        out.append("| %s | %s B | 0 B | | %s |" % (
+        out.append("| %s | %s B | 0 B | | %s | | |" % (
             name, byte_count(b), "" if b is None else "yes" if b < 0.5 else "**no**"))
     if virtual:
         share = virtual["calls_per_second"] / IDEAL_CALLS
-        out.append("| P6 virtual ≥ 90 %% of %s calls/s | %s | %s | %.1f %% | %s |" % (
+        out.append("| P6 virtual ≥ 90 %% of %s calls/s | %s | %s | %.1f %% | %s | | |" % (
             "{:,.0f}".format(IDEAL_CALLS), "{:,.0f}".format(virtual["calls_per_second"]),
             "{:,.0f}".format(IDEAL_CALLS), 100 * share, "yes" if share >= 0.9 else "**no**"))
-        out.append("| P6 virtual: no rejections | %d | 0 | | %s |" % (
+        out.append("| P6 virtual: no rejections | %d | 0 | | %s | | |" % (
             virtual["rejections"], "yes" if virtual["rejections"] == 0 else "**no**"))
-        out.append("| P6 virtual: ≤ 20 platform threads added | %d | 20 | | %s |" % (
+        out.append("| P6 virtual: ≤ 20 platform threads added | %d | 20 | | %s | | |" % (
             virtual["library_threads"], "yes" if virtual["library_threads"] <= 20 else "**no**"))
     else:
-        out.append("| P6 virtual | | | | not run (needs Java 21+) |")
+        out.append("| P6 virtual | | | | not run (needs Java 21+) | | |")
     out.append("")
     return "\n".join(out)
 
