@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Turns what benchmarks/run left in results/raw into the published results.
 
-Reads the JMH JSON files (later files override the rows of earlier ones, so a partial re-run
+Reads the JMH JSON files (files are named after the run's start, and later runs override the rows of earlier ones, so a partial re-run
 with --only replaces just its rows), the capacity CSV lines and the run descriptions, then
 writes results/latest.csv, results/metrics.csv, results/capacity.csv, results/chart.svg and the
 generated part of RESULTS.md, and prints the Markdown tables. Standard library only.
@@ -76,7 +76,7 @@ def main():
 
 def read_jmh(raw):
     rows, metrics, jdk = {}, {}, None
-    for path in sorted(glob.glob(os.path.join(raw, "jmh-*.json")), key=os.path.getmtime):
+    for path in sorted(glob.glob(os.path.join(raw, "jmh-*.json")), key=os.path.basename):
         with open(path) as f:
             text = f.read().strip()
         if not text:
@@ -101,7 +101,7 @@ def read_jmh(raw):
 
 def read_capacity(raw):
     latest = {}
-    for path in sorted(glob.glob(os.path.join(raw, "capacity-*.csv")), key=os.path.getmtime):
+    for path in sorted(glob.glob(os.path.join(raw, "capacity-*.csv")), key=os.path.basename):
         with open(path) as f:
             for line in f:
                 parts = line.strip().split(",")
@@ -122,7 +122,7 @@ def read_capacity(raw):
 
 def read_runs(raw):
     runs = []
-    for path in sorted(glob.glob(os.path.join(raw, "run-*.env")), key=os.path.getmtime):
+    for path in sorted(glob.glob(os.path.join(raw, "run-*.env")), key=os.path.basename):
         env = {}
         with open(path) as f:
             for line in f:
