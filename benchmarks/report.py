@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Turns what benchmarks/run left in results/raw into the published results.
 
-Reads the JMH JSON files (files are named after the run's start, and later runs override the rows of earlier ones, so a partial re-run
-with --only replaces just its rows), the capacity CSV lines and the run descriptions, then
+Reads the JMH JSON files (named after the start of their run; later runs override the rows of
+earlier ones, so a partial re-run with --only replaces just its rows), the capacity CSV lines
+and the run descriptions, then
 writes results/latest.csv, results/metrics.csv, results/capacity.csv, results/chart.svg and the
 generated part of RESULTS.md, and prints the Markdown tables. Standard library only.
 """
