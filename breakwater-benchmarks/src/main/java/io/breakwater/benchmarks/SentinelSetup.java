@@ -31,10 +31,12 @@ final class SentinelSetup {
   private static final List<DegradeRule> DEGRADE = new ArrayList<>();
 
   static {
-    // Sentinel writes its logs under ~/logs/csp unless told otherwise.
-    if (System.getProperty("csp.sentinel.log.dir") == null) {
-      System.setProperty("csp.sentinel.log.dir",
-          System.getProperty("java.io.tmpdir") + "/breakwater-benchmarks-sentinel");
+    // Sentinel writes its logs under ~/logs/csp and ~/logs/eagleeye unless told otherwise.
+    String dir = System.getProperty("java.io.tmpdir") + "/breakwater-benchmarks-sentinel";
+    for (String key : new String[] {"csp.sentinel.log.dir", "JM.LOG.PATH", "EAGLEEYE.LOG.PATH"}) {
+      if (System.getProperty(key) == null) {
+        System.setProperty(key, dir);
+      }
     }
   }
 
