@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -13,6 +14,7 @@ import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
@@ -186,13 +188,32 @@ final class Chromium implements AutoCloseable {
     try {
       socket.abort();
     } finally {
+      // Chromium's helper processes (renderer, network service) may outlive the browser by a
+      // moment and keep writing into the profile: stop them all, then delete what is left.
+      List<ProcessHandle> helpers = process.descendants().toList();
       process.destroy();
       if (!process.waitFor(5, TimeUnit.SECONDS)) {
         process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
       }
+      for (ProcessHandle helper : helpers) {
+        helper.destroyForcibly();
+        helper.onExit().get(5, TimeUnit.SECONDS);
+      }
+      deleteProfile();
+    }
+  }
+
+  /** Deletes the profile directory; files that vanish while it is walked are already gone. */
+  private void deleteProfile() throws IOException {
+    for (int attempt = 0; attempt < 5 && Files.exists(profile); attempt++) {
       try (Stream<Path> files = Files.walk(profile)) {
         files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      } catch (UncheckedIOException | NoSuchFileException e) {
+        // A file disappeared between listing and visiting it: walk again.
       }
+    }
+    if (Files.exists(profile)) {
+      throw new IOException("could not delete the Chromium profile " + profile);
     }
   }
 
