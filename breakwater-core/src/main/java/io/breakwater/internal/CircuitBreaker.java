@@ -65,10 +65,17 @@ final class CircuitBreaker {
    * Reads the clock only when the circuit is open or half-open.
    */
   long tryPass(CommandConfig config) {
+    long w = word.get();
+    if ((w & 3) == CLOSED && !config.forceOpen()) {
+      return ALLOWED; // the common case, small enough to be inlined into every call
+    }
+    return tryPassNotClosed(config, w);
+  }
+
+  private long tryPassNotClosed(CommandConfig config, long w) {
     if (config.forceOpen()) {
       return DENIED;
     }
-    long w = word.get();
     int state = (int) (w & 3);
     if (state == CLOSED || config.forceClosed() || !config.circuitBreakerEnabled()) {
       return ALLOWED;

@@ -268,12 +268,36 @@ final class CommandPath {
     if (!cmd.executionPermits.tryAcquire(stripe, cmd.metrics.bucket())) {
       return rejected(cmd, config, start, token, EventType.SEMAPHORE_REJECTED, fallback, trace);
     }
+    if (config.timeoutEnabled()) {
+      return runOnCallerTimed(cmd, config, stripe, start, token, run, fallback, trace);
+    }
+    T value;
+    try {
+      value = run.call();
+    } catch (Throwable t) {
+      cmd.executionPermits.release(stripe);
+      long end = clock.nanoTime();
+      return failed(cmd, config, start, end, token, t, fallback, trace, true);
+    }
+    cmd.executionPermits.release(stripe);
+    long end = clock.nanoTime();
+    if (token == CircuitBreaker.ALLOWED && trace == null) {
+      // The success path, kept small so that it is inlined: count, measure, answer.
+      cmd.metrics.count(stripe, EventType.SUCCESS);
+      cmd.metrics.latency(stripe, CommandMetrics.Latency.SHARED, end - start, end);
+      return value;
+    }
+    return succeeded(cmd, start, end, token, value, trace, true);
+  }
+
+  /** {@link #runOnCaller} with the timer armed around {@code run}. */
+  private <T> T runOnCallerTimed(
+      CommandState cmd, CommandConfig config, int stripe, long start, long token,
+      Callable<? extends T> run, Fallback<T> fallback, Trace trace) {
     CallerTimeout timeout;
     try {
-      timeout = config.timeoutEnabled()
-          ? CallerTimeout.arm(engine.timer(), config.timeoutMillis() * 1_000_000L,
-              config.interruptOnTimeout())
-          : null;
+      timeout = CallerTimeout.arm(engine.timer(), config.timeoutMillis() * 1_000_000L,
+          config.interruptOnTimeout());
     } catch (RuntimeException closed) {
       cmd.executionPermits.release(stripe);
       throw closed;
@@ -289,7 +313,7 @@ final class CommandPath {
     }
     long end = clock.nanoTime();
 
-    if (timeout != null && timeout.disarm()) {
+    if (timeout.disarm()) {
       recordExecution(cmd, end - start, end, trace);
       return timedOut(cmd, config, start, end, token, fallback, trace);
     }

@@ -101,17 +101,19 @@ final class StripedSemaphore {
   void release(int stripe) {
     int i = base(stripe);
     if ((int) FREE.getVolatile(this) < 0) {
-      // The limit was lowered: pay the permit back to the pool instead of keeping it.
-      CELLS.getAndAdd(cells, i, -IN_USE_ONE);
-      FREE.getAndAdd(this, 1);
+      payBack(i);
       return;
     }
     long w = (long) CELLS.getAndAdd(cells, i, 1 - IN_USE_ONE);
-    int held = (int) w + 1;
-    int excess = held - keep;
-    if (excess > 0) {
-      giveBack(i, excess);
+    if ((int) w + 1 > keep) {
+      giveBack(i, (int) w + 1 - keep);
     }
+  }
+
+  /** The limit was lowered: the permit goes back to the pool instead of the stripe. */
+  private void payBack(int i) {
+    CELLS.getAndAdd(cells, i, -IN_USE_ONE);
+    FREE.getAndAdd(this, 1);
   }
 
   private boolean borrow(int stripe, int i, long bucket) {
@@ -204,12 +206,18 @@ final class StripedSemaphore {
   }
 
   private void notePeak(int i, long bucket, long inUse) {
-    if (bucket < 0) {
-      return; // the caller keeps no peak (the fallback semaphore)
-    }
     // Plain reads and opaque writes: a race between two threads of one stripe may lose a peak
-    // by one, which a gauge can afford; a lock here would cost every call.
-    int parity = (int) (bucket & 1) * 2;
+    // by one, which a gauge can afford; a lock here would cost every call. The check that
+    // usually finds nothing to do is kept small enough to be inlined.
+    if (bucket >= 0) {
+      int parity = (int) (bucket & 1) * 2;
+      if (cells[i + PEAK_BUCKET + parity] != bucket || inUse > cells[i + PEAK + parity]) {
+        raisePeak(i, bucket, inUse, parity);
+      }
+    }
+  }
+
+  private void raisePeak(int i, long bucket, long inUse, int parity) {
     if (cells[i + PEAK_BUCKET + parity] != bucket) {
       CELLS.setOpaque(cells, i + PEAK + parity, inUse);
       CELLS.setOpaque(cells, i + PEAK_BUCKET + parity, bucket);
