@@ -12,10 +12,8 @@ import io.breakwater.grpc.BalancingPolicy;
 import io.breakwater.grpc.CommandInterceptor;
 import io.breakwater.grpc.InstanceBalancerProvider;
 import io.breakwater.grpc.OutlierEjection;
-import io.breakwater.grpc.RegistryNameResolverProvider;
+import io.breakwater.grpc.ServiceChannels;
 import io.grpc.ConnectivityState;
-import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
@@ -85,10 +83,7 @@ public final class ExampleClient implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
-    this.channel = Grpc
-        .newChannelBuilder(RegistryNameResolverProvider.target(SERVICE),
-            InsecureChannelCredentials.create())
-        .setNameResolverArg(RegistryNameResolverProvider.REGISTRY, b.registry)
+    this.channel = ServiceChannels.forService(SERVICE, b.registry)
         .defaultServiceConfig(
             InstanceBalancerProvider.serviceConfig(b.balancingPolicy, b.outlierEjection))
         .executor(callbacks)
