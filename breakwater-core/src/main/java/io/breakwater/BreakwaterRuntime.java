@@ -232,8 +232,11 @@ public final class BreakwaterRuntime implements AutoCloseable {
   }
 
   /**
-   * Stops every thread this runtime started. Executions in flight on its pools are interrupted
-   * and get their answer or a fallback; new executions are refused.
+   * Stops every thread this runtime started and answers every call in flight: a call still
+   * queued on a pool, and any call waiting for its timeout, is answered at once as timed out
+   * (its fallback, or a {@code TIMED_OUT} error), the execution interrupted; a pending collapser
+   * batch runs at once (its command refused); executions still running after that are
+   * interrupted and answered as they end. New executions are refused.
    */
   @Override
   public void close() {

@@ -473,12 +473,22 @@ public final class Engine implements AutoCloseable {
       closed = true;
       toStop = new ArrayList<>(pools.values());
     }
+    // 1. The pools take no more work and answer what is queued as timed out (it never starts).
+    // 2. Every pending timeout and collapser window fires, on this thread: a call running on a
+    //    pool or async is answered TIMED_OUT now (and interrupted); the fallbacks run on the
+    //    helper threads, which therefore stop last.
+    // 3. The pools interrupt what still runs (calls whose callers wait without a timer task),
+    //    each answered as it ends.
+    // Interrupting before the timeouts fire would make an interrupted call and its timeout race
+    // to answer the same caller; firing them before draining would let a freed worker start a
+    // queued call during shutdown.
+    for (ThreadPoolIsolation pool : toStop) {
+      pool.drain();
+    }
+    timer.close();
     for (ThreadPoolIsolation pool : toStop) {
       pool.close();
     }
-    // Fires pending timeouts and collapser windows; their answers run on the helper threads,
-    // which therefore stop last.
-    timer.close();
     ThreadPoolExecutor helpers;
     synchronized (lifecycle) {
       helpersClosed = true;

@@ -3,6 +3,8 @@ package io.breakwater.internal;
 import io.breakwater.Clock;
 import io.breakwater.ThreadPoolConfig;
 import io.breakwater.metrics.ThreadPoolSnapshot;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
@@ -225,9 +227,21 @@ final class ThreadPoolIsolation implements AutoCloseable {
    */
   @Override
   public void close() {
-    for (Runnable dropped : executor.shutdownNow()) {
-      if (dropped instanceof WorkerExecution) {
-        ((WorkerExecution<?>) dropped).abandon();
+    drain();
+    executor.shutdownNow();
+  }
+
+  /**
+   * Takes no more work and answers every queued execution as timed out (it will never start);
+   * executions already running go on. {@link #close()} then interrupts them.
+   */
+  void drain() {
+    executor.shutdown();
+    List<Runnable> dropped = new ArrayList<>();
+    executor.getQueue().drainTo(dropped);
+    for (Runnable r : dropped) {
+      if (r instanceof WorkerExecution) {
+        ((WorkerExecution<?>) r).abandon();
       }
     }
   }
