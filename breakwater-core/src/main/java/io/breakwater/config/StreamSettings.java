@@ -20,7 +20,8 @@ public final class StreamSettings {
   public static final int DEFAULT_DASHBOARD_INTERVAL_MILLIS = 500;
   public static final int DEFAULT_UTILIZATION_INTERVAL_MILLIS = 500;
   public static final int DEFAULT_CONFIG_INTERVAL_MILLIS = 5000;
-  public static final int DEFAULT_MAX_CONCURRENT_CONNECTIONS = 5;
+  /** Hystrix allowed 5; a dashboard, Turbine and a metrics scraper or two need more. */
+  public static final int DEFAULT_MAX_CONCURRENT_CONNECTIONS = 10;
 
   private static final StreamSettings DEFAULTS = new Builder().build();
 

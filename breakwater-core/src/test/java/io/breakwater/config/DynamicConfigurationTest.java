@@ -237,6 +237,16 @@ class DynamicConfigurationTest {
   }
 
   @Test
+  void withNoStreamPropertiesTheBinderGivesTheServersOwnDefaults() {
+    try (BreakwaterRuntime runtime = BreakwaterRuntime.create();
+        ConfigurationBinder binder = ConfigurationBinder.bind(runtime, MapSource.create())) {
+      // One default whether the server is built plain or from the binder's settings.
+      assertThat(binder.streamSettings().maxConcurrentConnections()).isEqualTo(10);
+      assertThat(binder.streamSettings().dashboardIntervalMillis()).isEqualTo(500);
+    }
+  }
+
+  @Test
   void aPushChangingSeveralKeysIsAppliedOnceAndListenersHearOfIt() {
     MapSource source = MapSource.create();
     AtomicInteger changes = new AtomicInteger();

@@ -213,7 +213,8 @@ public final class BreakwaterServer implements AutoCloseable {
     /** The default port, the one the Hystrix Dashboard used. */
     public static final int DEFAULT_PORT = 7979;
     public static final String DEFAULT_ADDRESS = "127.0.0.1";
-    public static final int DEFAULT_MAX_CONNECTIONS = 10;
+    public static final int DEFAULT_MAX_CONNECTIONS =
+        StreamSettings.DEFAULT_MAX_CONCURRENT_CONNECTIONS;
     public static final long DEFAULT_DELAY_MILLIS = 500;
     public static final long MIN_DELAY_MILLIS = 100;
     public static final long MAX_DELAY_MILLIS = 30_000;
