@@ -61,12 +61,14 @@ final class ClientCommand {
         }
         response = client.call(name);
       }
-      terminal.out().println("Response: " + response.getMsg());
       if (runtime.snapshot(ExampleClient.COMMAND).cumulativeCount(EventType.SUCCESS) == 0) {
+        // Never "Response: ...": a script waiting for the service's answer must not see one.
+        terminal.out().println("Fallback answered: " + response.getMsg());
         terminal.err().println("error: " + found.size() + " instance(s) of "
             + ExampleClient.SERVICE + " registered, but none answered; the fallback did");
         return 1;
       }
+      terminal.out().println("Response: " + response.getMsg());
       return 0;
     }
   }

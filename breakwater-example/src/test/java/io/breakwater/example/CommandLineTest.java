@@ -3,8 +3,11 @@ package io.breakwater.example;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.breakwater.discovery.ConsulRegistry;
+import io.breakwater.discovery.ServiceInstance;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
@@ -75,6 +78,32 @@ class CommandLineTest {
       assertThat(err()).contains("error: no healthy instance of example.service in the "
           + "registry at " + uri + " after 1 s");
       assertThat(out()).isEmpty();
+    }
+  }
+
+  @Test
+  void whenNoRegisteredInstanceAnswersTheClientSaysTheFallbackAnsweredAndExitsOne()
+      throws Exception {
+    int deadPort;
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      deadPort = s.getLocalPort(); // closed below: connecting to it is refused
+    }
+    try (RunningCommand registry = RunningCommand.start(Map.of(), "registry", "--port", "0")) {
+      String uri = registry.awaitOutput("Dev registry listening on (http://127\\.0\\.0\\.1:\\d+)",
+          STARTUP);
+      try (ConsulRegistry consul = ConsulRegistry.builder().address(uri).build()) {
+        consul.register(ServiceInstance.of("dead-1", ExampleClient.SERVICE, "127.0.0.1",
+            deadPort));
+
+        int code = run(Map.of(), "client", "--consul", uri, "--wait", "1");
+
+        assertThat(code).isEqualTo(1);
+        assertThat(out()).isEqualTo("Fallback answered: Hello World (fallback: failed)"
+            + System.lineSeparator());
+        assertThat(out()).doesNotContain("Response:");
+        assertThat(err()).contains("1 instance(s) of example.service registered, but none "
+            + "answered; the fallback did");
+      }
     }
   }
 
