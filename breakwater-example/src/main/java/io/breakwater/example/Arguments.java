@@ -74,15 +74,17 @@ final class Arguments {
   }
 
   static int number(String name, String value, int min, int max) throws UsageException {
-    int n;
-    try {
-      n = Integer.parseInt(value.trim());
-    } catch (NumberFormatException e) {
+    String digits = value.trim();
+    if (!digits.matches("[-+]?\\d+")) {
       throw new UsageException(name + " must be a whole number, was '" + value + "'");
     }
-    if (n < min || n > max) {
-      throw new UsageException(name + " must be between " + min + " and " + max + ", was " + n);
+    // A whole number too long even for a long is out of range, not malformed.
+    java.math.BigInteger n = new java.math.BigInteger(digits);
+    if (n.compareTo(java.math.BigInteger.valueOf(min)) < 0
+        || n.compareTo(java.math.BigInteger.valueOf(max)) > 0) {
+      throw new UsageException(name + " must be between " + min + " and " + max + ", was "
+          + digits);
     }
-    return n;
+    return n.intValueExact();
   }
 }

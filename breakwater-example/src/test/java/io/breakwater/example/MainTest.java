@@ -98,6 +98,12 @@ class MainTest {
     assertThat(Main.run(new String[] {"demo", "--duration=abc"}, out, err)).isEqualTo(2);
     assertThat(err()).contains("--duration must be a whole number, was 'abc'");
 
+    // Too long for an int is out of range, not malformed.
+    assertThat(Main.run(new String[] {"demo", "--duration", "99999999999"}, out, err))
+        .isEqualTo(2);
+    assertThat(err()).contains("--duration must be between " + DemoOptions.MIN_DURATION_SECONDS
+        + " and " + DemoOptions.MAX_DURATION_SECONDS + ", was 99999999999");
+
     assertThat(Main.run(new String[] {"demo", "--instances", "10"}, out, err)).isEqualTo(2);
     assertThat(err()).contains("--instances must be between 1 and 9, was 10");
     assertThat(out()).isEmpty();
