@@ -131,8 +131,9 @@ final class Routes implements HttpHandler {
       send(ex, 404, TEXT, "no such page: the dashboard is at /, the stream at /hystrix.stream");
       return;
     }
-    if (!"GET".equals(ex.getRequestMethod())) {
-      ex.getResponseHeaders().set("Allow", "GET");
+    boolean head = "HEAD".equals(ex.getRequestMethod());
+    if (!head && !"GET".equals(ex.getRequestMethod())) {
+      ex.getResponseHeaders().set("Allow", "GET, HEAD");
       send(ex, 405, TEXT, ex.getRequestMethod() + " is not allowed here; use GET");
       return;
     }
@@ -141,6 +142,10 @@ final class Routes implements HttpHandler {
       ex.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"breakwater\"");
       send(ex, 401, TEXT, "a bearer token is required: send 'Authorization: Bearer <token>'"
           + " or open /?access_token=<token> once");
+      return;
+    }
+    if (head) {
+      head(ex, path, query);
       return;
     }
     switch (path) {
@@ -159,6 +164,42 @@ final class Routes implements HttpHandler {
       default:
         page(ex, path, query);
     }
+  }
+
+  /**
+   * Answers HEAD with the headers GET would send and no body: a probe learns that the page or
+   * stream is there without opening a stream connection or rendering anything.
+   */
+  private void head(HttpExchange ex, String path, Query query) throws IOException {
+    Headers h = ex.getResponseHeaders();
+    switch (path) {
+      case "/hystrix.stream":
+      case "/turbine.stream":
+        delay(query); // the same 400 as GET for a bad delay
+        h.set("Content-Type", "text/event-stream;charset=UTF-8");
+        h.set("Cache-Control", "no-cache, no-store, max-age=0, must-revalidate");
+        break;
+      case "/api/sources":
+        h.set("Content-Type", "application/json");
+        h.set("Cache-Control", "no-store");
+        break;
+      case "/metrics":
+        if (metrics == null) {
+          ex.sendResponseHeaders(404, -1);
+          return;
+        }
+        h.set("Content-Type", metricsContentType);
+        h.set("Cache-Control", "no-store");
+        break;
+      default:
+        h.set("Content-Type", assets.get(path).contentType);
+        h.set("Cache-Control", "no-cache");
+        h.set("Content-Security-Policy", CSP);
+        h.set("Referrer-Policy", "no-referrer");
+        h.set("X-Frame-Options", "DENY");
+    }
+    h.set("X-Content-Type-Options", "nosniff");
+    ex.sendResponseHeaders(200, -1);
   }
 
   private long delay(Query query) {

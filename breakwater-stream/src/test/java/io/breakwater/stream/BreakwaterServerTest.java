@@ -154,9 +154,33 @@ class BreakwaterServerTest {
     HttpResponse<String> post = Http.send(HttpRequest.newBuilder(
         server.uri().resolve("/hystrix.stream")).POST(HttpRequest.BodyPublishers.ofString("x")));
     assertThat(post.statusCode()).isEqualTo(405);
-    assertThat(post.headers().firstValue("Allow")).hasValue("GET");
+    assertThat(post.headers().firstValue("Allow")).hasValue("GET, HEAD");
     HttpResponse<String> delete = Http.send(HttpRequest.newBuilder(server.uri()).DELETE());
     assertThat(delete.statusCode()).isEqualTo(405);
+  }
+
+  @Test
+  void headAnswersWhatGetWouldWithoutABodyOrAStreamConnection() throws Exception {
+    BreakwaterServer server = start(BreakwaterServer.builder().maxConnections(1));
+    HttpResponse<String> page = Http.send(HttpRequest.newBuilder(server.uri())
+        .method("HEAD", HttpRequest.BodyPublishers.noBody()));
+    assertThat(page.statusCode()).isEqualTo(200);
+    assertThat(page.headers().firstValue("Content-Type")).hasValueSatisfying(
+        t -> assertThat(t).startsWith("text/html"));
+    assertThat(page.body()).isEmpty();
+
+    for (int i = 0; i < 3; i++) { // over the cap of 1 if HEAD held a stream connection
+      HttpResponse<String> stream = Http.send(HttpRequest.newBuilder(
+          server.uri().resolve("/hystrix.stream")).method("HEAD",
+          HttpRequest.BodyPublishers.noBody()));
+      assertThat(stream.statusCode()).isEqualTo(200);
+      assertThat(stream.headers().firstValue("Content-Type"))
+          .hasValue("text/event-stream;charset=UTF-8");
+    }
+    assertThat(Http.send(HttpRequest.newBuilder(server.uri().resolve("/metrics"))
+        .method("HEAD", HttpRequest.BodyPublishers.noBody())).statusCode()).isEqualTo(404);
+    assertThat(Http.send(HttpRequest.newBuilder(server.uri().resolve("/hystrix.stream?delay=5"))
+        .method("HEAD", HttpRequest.BodyPublishers.noBody())).statusCode()).isEqualTo(400);
   }
 
   @Test
