@@ -66,6 +66,8 @@ final class Demo {
       "%5s  %-8s %6s %6s %6s %8s %8s %7s %9s  %-9s %7s%n";
   private static final String ROW_FORMAT =
       "%4ds  %-8s %6d %6d %6d %8d %8d %7d %9d  %-9s %7d%n";
+  private static final String LATE_FORMAT =
+      "%5s  %-8s %6d %6d %6d %8d %8d %7d %9d  %-9s %7d%n";
 
   private static final AtomicInteger DEMOS = new AtomicInteger();
 
@@ -227,8 +229,15 @@ final class Demo {
       Thread.sleep(20);
     }
     CommandSnapshot last = runtime.snapshot(ExampleClient.COMMAND);
-    printSummary(Figures.of(last, issued.get(), received(servers)).minus(start),
-        last.circuitState(), seconds, servers.size());
+    Figures end = Figures.of(last, issued.get(), received(servers));
+    Figures late = end.minus(previous);
+    if (late.answers() > 0 || late.serverCalls > 0) {
+      // Calls of the last second answered after it: a row of their own, so columns add up.
+      out.printf(LATE_FORMAT, "late", "", late.calls, late.successes, late.failures,
+          late.timeouts, late.rejections, late.shortCircuits, late.fallbacks,
+          last.circuitState(), late.serverCalls);
+    }
+    printSummary(end.minus(start), last.circuitState(), seconds, servers.size());
   }
 
   private static long received(List<ExampleServer> servers) {
@@ -328,6 +337,11 @@ final class Demo {
       f.fallbacks = s.cumulativeCount(EventType.FALLBACK_SUCCESS);
       f.serverCalls = serverCalls;
       return f;
+    }
+
+    /** How many events these figures hold besides the calls issued. */
+    long answers() {
+      return successes + failures + timeouts + rejections + shortCircuits + fallbacks;
     }
 
     Figures minus(Figures o) {

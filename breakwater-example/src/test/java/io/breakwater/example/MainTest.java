@@ -57,6 +57,23 @@ class MainTest {
             + "\\s+[1-9]\\d*\\s+OPEN\\s+0"));
     assertThat(rows).last().asString().contains("healed").contains("CLOSED");
     assertThat(output).contains("Summary: ").contains("The server saw ");
+    // The columns add up to the summary: calls answered after the last second have a row.
+    List<String> counted = new java.util.ArrayList<>(rows);
+    Arrays.stream(output.split("\n")).filter(line -> line.matches("\\s*late\\s.*"))
+        .forEach(counted::add);
+    long calls = 0;
+    long ok = 0;
+    long server = 0;
+    for (String row : counted) {
+      String[] cells = row.trim().split("\\s+");
+      int first = cells[0].equals("late") ? 1 : 2; // the late row has no phase
+      calls += Long.parseLong(cells[first]);
+      ok += Long.parseLong(cells[first + 1]);
+      server += Long.parseLong(cells[cells.length - 1]);
+    }
+    assertThat(output).contains("Summary: " + calls + " calls in 16 s; " + ok
+        + " answered by example.service").contains("The server saw " + server + " of the "
+        + calls + " calls");
     assertThat(err()).isEmpty();
     await().atMost(Duration.ofSeconds(5)).untilAsserted(
         () -> assertThat(breakwaterThreads()).isSubsetOf(before));
