@@ -276,7 +276,8 @@ class InvalidConfigurationTest {
         property(BATCH + "requestCache.enabled", "false", "sometimes",
             batch(CollapserConfig::requestCacheEnabled), false, true),
         property("hystrix.config.stream.maxConcurrentConnections", "15", "0",
-            stream(StreamSettings::maxConcurrentConnections), 15, 5),
+            stream(StreamSettings::maxConcurrentConnections), 15,
+            StreamSettings.DEFAULT_MAX_CONCURRENT_CONNECTIONS),
         property("hystrix.stream.dashboard.intervalInMilliseconds", "1000", "soon",
             stream(StreamSettings::dashboardIntervalMillis), 1000, 500));
   }
