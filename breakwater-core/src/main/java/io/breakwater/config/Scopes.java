@@ -156,7 +156,8 @@ final class Scopes {
           collapserScope("scope", CollapserConfig::scope, CollapserConfig.Builder::scope)),
       CollapserConfig.defaults(),
       CollapserConfig.builder().scope(CollapserConfig.Scope.GLOBAL).maxRequestsInBatch(1)
-          .timerDelayMillis(11).requestCacheEnabled(false).rollingStatsWindowMillis(20_000).rollingStatsBuckets(1)
+          .timerDelayMillis(11).requestCacheEnabled(false).rollingStatsWindowMillis(20_000)
+          .rollingStatsBuckets(1)
           .rollingPercentileEnabled(false).rollingPercentileWindowMillis(120_000)
           .rollingPercentileBuckets(1).build(),
       CollapserConfig::toBuilder, CollapserConfig.Builder::build);
