@@ -87,4 +87,15 @@ class BreakwaterTest {
     assertThat(first.isClosed()).isTrue();
     assertThat(Breakwater.runtime()).isNotSameAs(first);
   }
+
+  @Test
+  void aMissingOrBlankCommandNameIsNamedInTheError() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+        () -> Breakwater.execute(null, () -> "x", (k, c) -> "fb"))
+        .isInstanceOf(NullPointerException.class).hasMessage("command name must not be null");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+        () -> Breakwater.execute(" ", () -> "x", (k, c) -> "fb"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("command name must not be blank, was ' '");
+  }
 }

@@ -219,6 +219,15 @@ class CircuitBreakerTest {
   }
 
   @Test
+  void aDisabledBreakerLetsEverythingThroughEvenForcedOpen() {
+    // As Hystrix, whose disabled breaker is a no-op that ignores forceOpen.
+    runtime.configure(NAME, runtime.config(NAME).toBuilder().circuitBreakerEnabled(false)
+        .forceOpen(true).build());
+    assertThat(succeed()).isEqualTo("ok");
+    assertThat(runtime.snapshot(NAME).circuitOpen()).isFalse();
+  }
+
+  @Test
   void badRequestsCountNeitherAsErrorsNorInTheTotal() {
     for (int i = 0; i < 30; i++) {
       assertThatThrownBy(() -> runtime.execute(NAME, () -> {

@@ -73,6 +73,9 @@ final class CircuitBreaker {
   }
 
   private long tryPassNotClosed(CommandConfig config, long w) {
+    if (!config.circuitBreakerEnabled()) {
+      return ALLOWED; // a disabled breaker lets everything through, forced open or not
+    }
     if (config.forceOpen()) {
       return DENIED;
     }

@@ -100,7 +100,7 @@ public final class Engine implements AutoCloseable {
 
   /** The state of a command, created with its configured (or the default) config. */
   public CommandState command(String name) {
-    CommandState cmd = commands.get(name);
+    CommandState cmd = name != null ? commands.get(name) : null;
     if (cmd != null) {
       return cmd;
     }

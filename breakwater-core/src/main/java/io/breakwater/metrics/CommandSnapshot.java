@@ -88,14 +88,17 @@ public final class CommandSnapshot {
   }
 
   /**
-   * Whether calls are being refused: forced open, or open or half-open and not forced closed or
-   * disabled. This is Hystrix's {@code isCircuitBreakerOpen}.
+   * Whether calls are being refused: the breaker is enabled and forced open, or open or
+   * half-open and not forced closed. This is Hystrix's {@code isCircuitBreakerOpen}.
    */
   public boolean circuitOpen() {
+    if (!config.circuitBreakerEnabled()) {
+      return false;
+    }
     if (config.forceOpen()) {
       return true;
     }
-    if (config.forceClosed() || !config.circuitBreakerEnabled()) {
+    if (config.forceClosed()) {
       return false;
     }
     return circuitState != CircuitState.CLOSED;
