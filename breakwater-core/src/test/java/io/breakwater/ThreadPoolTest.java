@@ -156,6 +156,55 @@ class ThreadPoolTest {
         .until(() -> pool("queued").rollingCountThreadsExecuted() == 4);
   }
 
+  /** Submits {@code calls} held calls and waits until the pool has taken them all in. */
+  private List<CompletableFuture<String>> holdAndSettle(String key, int calls, int running,
+      int queued) {
+    List<CompletableFuture<String>> held = hold(key, calls, new CountDownLatch(calls));
+    await().atMost(Duration.ofSeconds(5)).until(() -> pool(key).activeCount() == running
+        && pool(key).queueSize() == queued);
+    return held;
+  }
+
+  @Test
+  void aDivergingPoolWithAQueueAtItsThresholdStaysAtCoreAsHystrix() throws Exception {
+    // Hystrix refuses at the threshold before the queue is ever full, so it never grows.
+    runtime.configure("hq", CommandConfig.builder().timeoutEnabled(false).build());
+    runtime.configureThreadPool("hq", ThreadPoolConfig.builder().coreSize(2).maximumSize(10)
+        .allowMaximumSizeToDivergeFromCoreSize(true).maxQueueSize(5)
+        .queueSizeRejectionThreshold(5).build());
+    List<CompletableFuture<String>> held = holdAndSettle("hq", 7, 2, 5);
+    List<CompletableFuture<String>> refused = hold("hq", 13, new CountDownLatch(13));
+    for (CompletableFuture<String> f : refused) {
+      assertThat(f.get(5, TimeUnit.SECONDS)).isEqualTo("REJECTED");
+    }
+    assertThat(pool("hq").poolSize()).isEqualTo(2);
+    assertThat(pool("hq").queueSize()).isEqualTo(5);
+    release.countDown();
+    for (CompletableFuture<String> f : held) {
+      assertThat(f.get(5, TimeUnit.SECONDS)).isEqualTo("done");
+    }
+  }
+
+  @Test
+  void aDivergingPoolGrowsWhenItsQueueIsFullBelowTheThreshold() throws Exception {
+    // A threshold above the queue's capacity lets the queue fill; then the pool grows.
+    runtime.configure("hg", CommandConfig.builder().timeoutEnabled(false).build());
+    runtime.configureThreadPool("hg", ThreadPoolConfig.builder().coreSize(2).maximumSize(10)
+        .allowMaximumSizeToDivergeFromCoreSize(true).maxQueueSize(5)
+        .queueSizeRejectionThreshold(10).build());
+    List<CompletableFuture<String>> held = holdAndSettle("hg", 7, 2, 5);
+    held.addAll(holdAndSettle("hg", 8, 10, 5));
+    List<CompletableFuture<String>> refused = hold("hg", 5, new CountDownLatch(5));
+    for (CompletableFuture<String> f : refused) {
+      assertThat(f.get(5, TimeUnit.SECONDS)).isEqualTo("REJECTED");
+    }
+    assertThat(pool("hg").poolSize()).isEqualTo(10);
+    release.countDown();
+    for (CompletableFuture<String> f : held) {
+      assertThat(f.get(5, TimeUnit.SECONDS)).isEqualTo("done");
+    }
+  }
+
   @Test
   void cancellingAQueuedFutureInterruptsOnlyWhenConfigured() throws Exception {
     for (boolean interrupt : new boolean[] {false, true}) {

@@ -28,10 +28,13 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * executor finds no worker waiting it waits up to a millisecond for the one on its way back.
  *
  * <p>Without a queue (the default) the executor hands work over directly, which is the fastest
- * hand-off; with one, its queue is unbounded and the admission count bounds it. Core and maximum
- * sizes change in the order that keeps core at or below maximum, so growing and shrinking both
- * work; switching between no queue and a queue replaces the executor (the old one finishes what
- * it has).
+ * hand-off. With one, the executor's queue holds {@code maxQueueSize} and the pool behaves as
+ * Hystrix's: calls queue behind the core threads and are refused once
+ * {@code queueSizeRejectionThreshold} are queued; only when the threshold is above the queue's
+ * capacity does a full queue make the pool grow past its core size, up to its maximum. Core and
+ * maximum sizes change in the order that keeps core at or below maximum, so growing and
+ * shrinking both work; changing the queue's size replaces the executor (the old one finishes
+ * what it has).
  */
 final class ThreadPoolIsolation implements AutoCloseable {
 
@@ -154,7 +157,7 @@ final class ThreadPoolIsolation implements AutoCloseable {
     if (next.equals(previous)) {
       return;
     }
-    if ((next.maxQueueSize() > 0) != (previous.maxQueueSize() > 0)) {
+    if (next.maxQueueSize() != previous.maxQueueSize()) {
       ThreadPoolExecutor old = executor;
       executor = newExecutor(next);
       old.shutdown();
@@ -170,10 +173,20 @@ final class ThreadPoolIsolation implements AutoCloseable {
     config = next;
   }
 
-  private static int boundOf(ThreadPoolConfig c) {
-    int queued = c.maxQueueSize() > 0
-        ? Math.min(c.maxQueueSize(), c.queueSizeRejectionThreshold()) : 0;
-    return (int) Math.min(Integer.MAX_VALUE, (long) c.effectiveMaximumSize() + queued);
+  /**
+   * How many executions may be admitted (running or queued). Without a queue: the maximum
+   * size. With one, as Hystrix: the core threads plus the rejection threshold while the
+   * threshold keeps the queue from filling (the executor then never grows), else the maximum
+   * size plus the queue's capacity.
+   */
+  static int boundOf(ThreadPoolConfig c) {
+    if (c.maxQueueSize() <= 0) {
+      return c.effectiveMaximumSize();
+    }
+    long bound = c.queueSizeRejectionThreshold() <= c.maxQueueSize()
+        ? (long) c.coreSize() + c.queueSizeRejectionThreshold()
+        : (long) c.effectiveMaximumSize() + c.maxQueueSize();
+    return (int) Math.min(Integer.MAX_VALUE, bound);
   }
 
   private static void resize(ThreadPoolExecutor e, int core, int max) {
@@ -261,9 +274,10 @@ final class ThreadPoolIsolation implements AutoCloseable {
   }
 
   private ThreadPoolExecutor newExecutor(ThreadPoolConfig c) {
-    // With a queue, the admission count bounds it; without, work is handed over directly.
+    // With a queue of maxQueueSize the admission count applies the rejection threshold;
+    // without, work is handed over directly.
     BlockingQueue<Runnable> queue = c.maxQueueSize() > 0
-        ? new LinkedBlockingQueue<>() : new SynchronousQueue<>();
+        ? new LinkedBlockingQueue<>(c.maxQueueSize()) : new SynchronousQueue<>();
     return new ThreadPoolExecutor(c.coreSize(), c.effectiveMaximumSize(), c.keepAliveMinutes(),
         TimeUnit.MINUTES, queue, r -> {
           Thread t = new Thread(r, "breakwater-" + key + "-" + threadNumber.incrementAndGet());
