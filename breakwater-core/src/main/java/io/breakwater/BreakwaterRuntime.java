@@ -233,10 +233,11 @@ public final class BreakwaterRuntime implements AutoCloseable {
 
   /**
    * Stops every thread this runtime started and answers every call in flight: a call still
-   * queued on a pool, and any call waiting for its timeout, is answered at once as timed out
-   * (its fallback, or a {@code TIMED_OUT} error), the execution interrupted; a pending collapser
-   * batch runs at once (its command refused); executions still running after that are
-   * interrupted and answered as they end. New executions are refused.
+   * queued on a pool, a caller waiting on a pool or virtual thread, and any call waiting for its
+   * timeout is answered at once as timed out (its fallback, or a {@code TIMED_OUT} error), the
+   * execution interrupted; a pending collapser batch runs at once (its command refused). New
+   * executions are refused. A call with its timeout disabled that runs on the caller's thread
+   * (semaphore isolation) or as the caller's own stage ends when it ends.
    */
   @Override
   public void close() {

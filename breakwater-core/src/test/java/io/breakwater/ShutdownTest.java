@@ -99,6 +99,36 @@ class ShutdownTest {
                 && belongsTo(t, runtime)));
   }
 
+  @Test
+  void aCallerWaitingOnAWorkerIsAnsweredAtCloseEvenIfRunIgnoresInterrupts() throws Exception {
+    BreakwaterRuntime runtime = BreakwaterRuntime.create();
+    runtime.configure("stubborn", CommandConfig.builder().timeoutMillis(60_000).build());
+    CountDownLatch running = new CountDownLatch(1);
+    CountDownLatch letGo = new CountDownLatch(1);
+    CompletableFuture<String> answer = CompletableFuture.supplyAsync(
+        () -> runtime.execute("stubborn", () -> {
+          running.countDown();
+          while (true) {
+            try {
+              if (letGo.await(10, TimeUnit.SECONDS)) {
+                return "late";
+              }
+            } catch (InterruptedException ignored) {
+              // this dependency ignores interrupts
+            }
+          }
+        }, (k, c) -> "fallback:" + k));
+    assertThat(running.await(5, TimeUnit.SECONDS)).isTrue();
+
+    long t0 = System.nanoTime();
+    runtime.close();
+
+    assertThat(answer.get(5, TimeUnit.SECONDS)).isEqualTo("fallback:TIMED_OUT");
+    assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(2_000);
+    letGo.countDown();
+    assertThat(runtime.engine().awaitTermination(5_000)).isTrue();
+  }
+
   private static boolean belongsTo(Thread t, BreakwaterRuntime runtime) {
     // Timer and helper threads carry their runtime's number; other tests' runtimes may live on.
     return t.getName().endsWith("-" + runtime.engine().id())

@@ -206,6 +206,35 @@ class ThreadPoolTest {
   }
 
   @Test
+  void aCallerInterruptedWhileWaitingGetsAnExceptionThatIsCounted() throws Exception {
+    runtime.configure("waited", CommandConfig.builder().timeoutMillis(30_000).build());
+    CountDownLatch started = new CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicReference<Throwable> got =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    Thread caller = new Thread(() -> {
+      try {
+        runtime.execute("waited", () -> {
+          started.countDown();
+          release.await();
+          return "done";
+        }, (k, c) -> "fallback");
+      } catch (Throwable t) {
+        got.set(t);
+      }
+    });
+    caller.start();
+    assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
+    caller.interrupt();
+    caller.join(5_000);
+
+    assertThat(got.get()).isInstanceOf(CommandException.class)
+        .hasMessageContaining("interrupted while waiting");
+    assertThat(runtime.snapshot("waited").cumulativeCount(EventType.CANCELLED)).isEqualTo(1);
+    assertThat(runtime.snapshot("waited").cumulativeCount(EventType.EXCEPTION_THROWN))
+        .as("every exception a caller receives is counted").isEqualTo(1);
+  }
+
+  @Test
   void cancellingAQueuedFutureInterruptsOnlyWhenConfigured() throws Exception {
     for (boolean interrupt : new boolean[] {false, true}) {
       String name = "cancel-" + interrupt;

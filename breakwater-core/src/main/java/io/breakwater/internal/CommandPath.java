@@ -107,10 +107,16 @@ final class CommandPath {
     }
     WorkerExecution<T> work = new WorkerExecution<>(this, cmd, config, stripe, start, token, run,
         fallback, trace, null, engine.propagation().capture());
-    if (!engine.dispatch(work)) {
-      return rejected(cmd, config, start, token, work.rejection(), fallback, trace);
+    // Known to the engine while its caller waits, so that closing the runtime answers it.
+    engine.waiting(work, true);
+    try {
+      if (!engine.dispatch(work)) {
+        return rejected(cmd, config, start, token, work.rejection(), fallback, trace);
+      }
+      return work.awaitAnswer();
+    } finally {
+      engine.waiting(work, false);
     }
-    return work.awaitAnswer();
   }
 
   /**

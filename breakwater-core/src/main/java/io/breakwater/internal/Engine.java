@@ -17,6 +17,7 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -54,6 +55,8 @@ public final class Engine implements AutoCloseable {
   private volatile CommandConfig defaultConfig = CommandConfig.defaults();
   private volatile ThreadPoolConfig defaultPoolConfig = ThreadPoolConfig.defaults();
   private final ConcurrentHashMap<String, CollapserState> collapsers = new ConcurrentHashMap<>();
+  /** Blocking callers waiting on a worker (thread or virtual isolation), answered at close. */
+  private final Set<WorkerExecution<?>> waiting = ConcurrentHashMap.newKeySet();
   private final ConcurrentHashMap<String, CollapserConfig> collapserConfigs =
       new ConcurrentHashMap<>();
   private volatile CollapserConfig defaultCollapserConfig = CollapserConfig.defaults();
@@ -458,10 +461,20 @@ public final class Engine implements AutoCloseable {
     return closed;
   }
 
+  /** Registers ({@code true}) or forgets a blocking caller waiting on a worker. */
+  void waiting(WorkerExecution<?> work, boolean waits) {
+    if (waits) {
+      waiting.add(work);
+    } else {
+      waiting.remove(work);
+    }
+  }
+
   /**
-   * Stops every thread this engine started. Running pool executions are interrupted, queued ones
-   * and those waiting for a timeout get their timeout answer (the fallback) at once, pending
-   * collapser batches run; new executions are refused with an {@link IllegalStateException}.
+   * Stops every thread this engine started. Queued executions and every caller waiting for a
+   * timeout or on a worker get their timeout answer (the fallback) at once, running pool
+   * executions are interrupted, pending collapser batches run; new executions are refused with
+   * an {@link IllegalStateException}.
    */
   @Override
   public void close() {
@@ -477,8 +490,7 @@ public final class Engine implements AutoCloseable {
     // 2. Every pending timeout and collapser window fires, on this thread: a call running on a
     //    pool or async is answered TIMED_OUT now (and interrupted); the fallbacks run on the
     //    helper threads, which therefore stop last.
-    // 3. The pools interrupt what still runs (calls whose callers wait without a timer task),
-    //    each answered as it ends.
+    // 3. The pools interrupt what still runs; its late result is dropped.
     // Interrupting before the timeouts fire would make an interrupted call and its timeout race
     // to answer the same caller; firing them before draining would let a freed worker start a
     // queued call during shutdown.
@@ -486,6 +498,10 @@ public final class Engine implements AutoCloseable {
       pool.drain();
     }
     timer.close();
+    // Callers waiting on a worker without a timer task (execute()) are answered the same way.
+    for (WorkerExecution<?> w : waiting) {
+      w.timeOutNow();
+    }
     for (ThreadPoolIsolation pool : toStop) {
       pool.close();
     }

@@ -198,6 +198,7 @@ final class WorkerExecution<T> extends AtomicInteger implements Runnable {
       if (Thread.interrupted()) {
         if (cancel(config.interruptOnFutureCancel())) {
           Thread.currentThread().interrupt();
+          path.mark(cmd, Stripes.current(), trace, EventType.EXCEPTION_THROWN);
           throw new CommandException(cmd.name, FailureKind.FAILED,
               cmd.name + " was interrupted while waiting for its execution",
               new InterruptedException(), null);
@@ -217,6 +218,19 @@ final class WorkerExecution<T> extends AtomicInteger implements Runnable {
       return path.succeeded(cmd, start, now, token, value, trace, false);
     }
     return path.failed(cmd, config, start, now, token, thrown, fallback, trace, false);
+  }
+
+  /**
+   * The runtime is closing: a caller still waiting is answered now, as at its timeout (the
+   * worker is interrupted if configured).
+   */
+  void timeOutNow() {
+    if (timeOut() == TIMED_OUT) {
+      Thread w = waiter;
+      if (w != null) {
+        LockSupport.unpark(w);
+      }
+    }
   }
 
   /**
