@@ -62,6 +62,18 @@ class BulkheadTest {
   }
 
   @Test
+  void sequentialCallersOnManyThreadsAreNotCountedAsConcurrent() throws Exception {
+    runtime.configure("one-at-a-time", CommandConfig.builder()
+        .isolation(Isolation.SEMAPHORE).timeoutEnabled(false).build());
+    for (int i = 0; i < 16; i++) { // threads land on different stripes
+      Thread t = new Thread(() -> runtime.execute("one-at-a-time", () -> "ok", (k, c) -> "fb"));
+      t.start();
+      t.join();
+    }
+    assertThat(runtime.snapshot("one-at-a-time").rollingMaxConcurrency()).isEqualTo(1);
+  }
+
+  @Test
   void threadPoolRejectsCallNPlusOneImmediately() throws Exception {
     runtime.configure("pooled", CommandConfig.builder().timeoutEnabled(false).build());
     runtime.configureThreadPool("pooled", ThreadPoolConfig.builder().coreSize(N).build());

@@ -33,6 +33,10 @@ final class CommandMetrics {
   private final StripedCounters events = new StripedCounters(EVENTS);
   private volatile RollingWindow window;
   private volatile AtomicLongArray peaks;
+  /** The bucket of {@link #sampledPeak}; guarded by this. */
+  private long sampledBucket = -1;
+  /** The highest total in use sampled during {@link #sampledBucket}; guarded by this. */
+  private long sampledPeak;
   private volatile LatencyRecorder shared;
   private volatile LatencyRecorder execution;
   private volatile LatencyRecorder total;
@@ -163,12 +167,17 @@ final class CommandMetrics {
     return events.sum(type.ordinal());
   }
 
-  /** The highest concurrency in the rolling window, current bucket included. */
+  /**
+   * The highest concurrency in the rolling window, current bucket included: per bucket, the
+   * highest of what any one stripe saw and of the total in use each time the metrics were read
+   * (every stream tick). A lower bound of the true peak, exact when callers share a stripe or
+   * when the concurrency lasts across a read; never more than really ran.
+   */
   long rollingMaxConcurrency(long now) {
     RollingWindow w = window;
     w.maybeRoll(now);
     long current = w.currentBucket();
-    long max = concurrency.peak(current);
+    long max = Math.max(concurrency.peak(current), sample(current));
     AtomicLongArray ring = peaks;
     if (ring != null) {
       int slots = ring.length() / 2;
@@ -224,9 +233,26 @@ final class CommandMetrics {
     peaks = ring;
     return new RollingWindow(events, clock, windowMillis, buckets, (closed, opened) -> {
       int slot = (int) (closed % (buckets + 1));
-      ring.set(2 * slot + 1, concurrency.peak(closed));
+      ring.set(2 * slot + 1, Math.max(concurrency.peak(closed), sample(closed)));
       ring.set(2 * slot, closed);
     });
+  }
+
+  /**
+   * Samples the total in use now into {@code bucket}'s sampled peak and returns that peak (a
+   * bucket that has already been left keeps what it had).
+   */
+  private synchronized long sample(long bucket) {
+    long inUse = concurrency.inUse();
+    if (bucket > sampledBucket) {
+      sampledBucket = bucket;
+      sampledPeak = inUse;
+    } else if (bucket == sampledBucket) {
+      sampledPeak = Math.max(sampledPeak, inUse);
+    } else {
+      return 0; // an older bucket: its sample was superseded
+    }
+    return sampledPeak;
   }
 
   private LatencyRecorder newRecorder() {

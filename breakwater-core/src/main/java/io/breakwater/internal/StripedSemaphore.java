@@ -20,8 +20,8 @@ import java.lang.invoke.VarHandle;
  * <p>Each stripe's word packs the permits in use (high 32 bits) and the free permits it holds
  * (low 32 bits), so one CAS takes a permit and counts it in use. Permits must be released on the
  * stripe that acquired them. Each stripe also keeps the peak of its in-use count per rolling
- * bucket; their sum over stripes is reported as the rolling maximum concurrency (exact for one
- * stripe, an upper bound for several).
+ * bucket, from which (with the totals sampled when metrics are read) the rolling maximum
+ * concurrency is reported.
  */
 final class StripedSemaphore {
 
@@ -192,17 +192,21 @@ final class StripedSemaphore {
     return (int) Math.max(0, total);
   }
 
-  /** The sum over stripes of their peak in-use count during {@code bucket}. */
+  /**
+   * The highest in-use count any one stripe reached during {@code bucket}: a lower bound of the
+   * true peak (exact when the callers share a stripe). Adding the stripes' peaks up instead
+   * would count sequential callers on different stripes as concurrent.
+   */
   long peak(long bucket) {
-    long total = 0;
+    long max = 0;
     int parity = (int) (bucket & 1) * 2;
     for (int s = 0; s < Stripes.COUNT; s++) {
       int i = base(s);
       if ((long) CELLS.getOpaque(cells, i + PEAK_BUCKET + parity) == bucket) {
-        total += (long) CELLS.getOpaque(cells, i + PEAK + parity);
+        max = Math.max(max, (long) CELLS.getOpaque(cells, i + PEAK + parity));
       }
     }
-    return total;
+    return max;
   }
 
   private void notePeak(int i, long bucket, long inUse) {
