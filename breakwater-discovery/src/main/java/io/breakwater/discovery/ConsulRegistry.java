@@ -1054,7 +1054,13 @@ public final class ConsulRegistry implements Registry {
       } catch (URISyntaxException e) {
         throw new IllegalArgumentException(source + " is not a valid address: was " + text, e);
       }
-      if (parsed.getHost() == null) {
+      String authority = parsed.getRawAuthority();
+      boolean hasPort = authority != null && authority.lastIndexOf(':') > authority.indexOf(']');
+      if (parsed.getHost() == null || parsed.getPort() == 0 || parsed.getPort() > 65_535) {
+        if (hasPort && authority.lastIndexOf(':') > 0) {
+          throw new IllegalArgumentException(
+              source + " must have a port from 1 to 65535: was " + text);
+        }
         throw new IllegalArgumentException(source + " must name a host: was " + text);
       }
       if (parsed.getRawQuery() != null || parsed.getRawFragment() != null
@@ -1076,22 +1082,43 @@ public final class ConsulRegistry implements Registry {
 
     private String resolveToken() {
       if (token != null) {
-        return token.isEmpty() ? null : token;
+        return token.isEmpty() ? null : checkedToken(token, "token");
       }
       String file = environment.apply("CONSUL_HTTP_TOKEN_FILE");
       if (file != null && !file.isBlank()) {
+        String content;
         try {
-          String content = Files.readString(Path.of(file.trim()), StandardCharsets.UTF_8).trim();
-          if (!content.isEmpty()) {
-            return content;
-          }
+          content = Files.readString(Path.of(file.trim()), StandardCharsets.UTF_8).trim();
         } catch (IOException | RuntimeException e) {
           throw new IllegalArgumentException(
               "CONSUL_HTTP_TOKEN_FILE names a file that cannot be read: was " + file, e);
         }
+        if (!content.isEmpty()) {
+          return checkedToken(content, "the token in CONSUL_HTTP_TOKEN_FILE (" + file.trim()
+              + ")");
+        }
       }
       String fromEnv = environment.apply("CONSUL_HTTP_TOKEN");
-      return fromEnv == null || fromEnv.isBlank() ? null : fromEnv.trim();
+      return fromEnv == null || fromEnv.isBlank() ? null
+          : checkedToken(fromEnv.trim(), "CONSUL_HTTP_TOKEN");
+    }
+
+    /**
+     * A token goes into an HTTP header: only visible ASCII. The error names where the token came
+     * from and what is wrong with it, never the token itself (it is a secret).
+     */
+    private static String checkedToken(String candidate, String source) {
+      for (int i = 0; i < candidate.length(); i++) {
+        char c = candidate.charAt(i);
+        if (c < 0x21 || c > 0x7e) {
+          String what = c == '\n' || c == '\r' ? "a line break (more than one line?)"
+              : c == ' ' || c == '\t' ? "white space" : "a character outside visible ASCII";
+          throw new IllegalArgumentException(source + " must be one ACL token of visible ASCII "
+              + "characters, but holds " + what + " at position " + i
+              + " (the token is not shown)");
+        }
+      }
+      return candidate;
     }
 
     private static boolean isTrue(String value) {

@@ -329,6 +329,32 @@ class ConsulRegistryTest {
   }
 
   @Test
+  void aTokenThatCannotBeAHeaderIsRefusedAtBuildWithoutShowingIt(@TempDir Path dir)
+      throws Exception {
+    Path file = dir.resolve("token");
+    Files.writeString(file, "s3cret-token\n# rotated 2026-12-01\n");
+    assertThatThrownBy(() -> ConsulRegistry.builder()
+        .environment(Map.of("CONSUL_HTTP_TOKEN_FILE", file.toString())::get).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("CONSUL_HTTP_TOKEN_FILE").hasMessageContaining("a line break")
+        .message().doesNotContain("s3cret");
+    assertThatThrownBy(() -> ConsulRegistry.builder().token("t\u00f6k\u20acn").build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("outside visible ASCII").message().doesNotContain("t\u00f6k");
+  }
+
+  @Test
+  void anAddressWithABadPortIsRefusedNamingThePort() {
+    for (String address : new String[] {"127.0.0.1:99999", "http://127.0.0.1:0",
+        "127.0.0.1:abc", "127.0.0.1:-1"}) {
+      assertThatThrownBy(() -> ConsulRegistry.builder().address(address).build())
+          .as(address).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("must have a port from 1 to 65535").hasMessageContaining(
+              address.replace("http://", ""));
+    }
+  }
+
+  @Test
   void missingOrWrongTokenSurfacesConsuls403Text() {
     restartWithAcl();
     ConsulRegistry anonymous = client(builder().address(server.uri().toString()));
