@@ -131,6 +131,11 @@ public final class BreakwaterServer implements AutoCloseable {
     return routes.openStreams();
   }
 
+  /** Distinct fleet streams ({@code /turbine.stream} service names) being served now. */
+  int fleetStreams() {
+    return routes.fleetStreams();
+  }
+
   /** Ticks dropped so far for readers that were behind, over all connections. */
   public long droppedTicks() {
     return routes.droppedTicks();

@@ -86,6 +86,13 @@ final class FleetFeed implements Feed {
     }
   }
 
+  /** Whether some reader is subscribed (between {@link #activate} and {@link #deactivate}). */
+  boolean active() {
+    synchronized (lock) {
+      return active;
+    }
+  }
+
   /** The instances being read now. */
   List<Upstream> upstreams() {
     synchronized (lock) {

@@ -93,6 +93,10 @@ final class Routes implements HttpHandler {
     return open.size();
   }
 
+  int fleetStreams() {
+    return fleets.size();
+  }
+
   long droppedTicks() {
     long sum = droppedByClosed;
     for (StreamConnection c : open) {
@@ -250,7 +254,14 @@ final class Routes implements HttpHandler {
       feed = fleets.computeIfAbsent(key, k -> new FleetFeed(service, instance, registry,
           fleetSettings, upstreamClient, sampler.executor()));
     }
-    stream(ex, feed, delay);
+    try {
+      stream(ex, feed, delay);
+    } finally {
+      // The cap counts fleets being streamed, not every name ever asked for.
+      if (!feed.active()) {
+        fleets.remove(key, feed);
+      }
+    }
   }
 
   private void stream(HttpExchange ex, Feed feed, long delay) throws IOException {

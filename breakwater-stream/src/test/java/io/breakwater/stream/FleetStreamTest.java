@@ -1,6 +1,7 @@
 package io.breakwater.stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -109,6 +110,25 @@ class FleetStreamTest {
     JsonNode after = fleet.await("HystrixCommand", "orders.get", Duration.ofSeconds(10),
         n -> n.get("reportingHosts").asInt() == 2);
     assertThat(after.get("rollingCountSuccess").asLong()).isEqualTo(4);
+  }
+
+  @Test
+  void aFleetStreamIsForgottenWhenItsLastReaderLeaves() throws Exception {
+    // Otherwise 256 names asked for once would use up the cap of distinct fleet streams.
+    BreakwaterServer agg = aggregator(null);
+    List<StreamClient> readers = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      readers.add(StreamClient.open(
+          agg.uri().resolve("/turbine.stream?service=junk" + i + "&delay=100")));
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> agg.connections() == 3);
+    assertThat(agg.fleetStreams()).isEqualTo(3);
+
+    for (StreamClient r : readers) {
+      r.close();
+    }
+    await().atMost(Duration.ofSeconds(5))
+        .until(() -> agg.connections() == 0 && agg.fleetStreams() == 0);
   }
 
   @Test
