@@ -37,6 +37,7 @@ final class Routes implements HttpHandler {
   private static final String TEXT = "text/plain; charset=utf-8";
   /** Distinct fleet streams a server keeps; each is small, but requests must not grow it. */
   private static final int MAX_FLEET_FEEDS = 256;
+  private static final long KEEP_ALIVE_MILLIS = 1000;
   private static final Set<String> PATHS = Set.of("/", "/dashboard.css", "/dashboard.js",
       "/favicon.svg", "/hystrix.stream", "/turbine.stream", "/api/sources", "/metrics");
   /**
@@ -272,7 +273,9 @@ final class Routes implements HttpHandler {
           + " or raise maxConnections");
       return;
     }
-    StreamConnection c = new StreamConnection(queueTicks, Math.max(1000, 2 * delay));
+    // A ping at least every second between ticks: a reader that left is noticed within a
+    // second and frees its slot, however slow the stream it asked for.
+    StreamConnection c = new StreamConnection(queueTicks, KEEP_ALIVE_MILLIS);
     open.add(c);
     Runnable unsubscribe = () -> {};
     try {

@@ -218,6 +218,20 @@ class BreakwaterServerTest {
   }
 
   @Test
+  void aReaderOfASlowStreamThatLeavesFreesItsSlotWithinSeconds() throws Exception {
+    runtime.snapshot("slow");
+    BreakwaterServer server = start(BreakwaterServer.builder());
+    StreamClient a = open(server.uri().resolve("/hystrix.stream?delay=30000"));
+    a.next("HystrixCommand", "slow", Duration.ofSeconds(2));
+    assertThat(server.connections()).isEqualTo(1);
+
+    a.close();
+    // Pings between the 30 s ticks find the closed connection; without them it held the slot
+    // until the next tick.
+    Awaitility.await().atMost(Duration.ofSeconds(4)).until(() -> server.connections() == 0);
+  }
+
+  @Test
   void streamSettingsFromPropertiesSetTheCapAndTheTick() throws Exception {
     runtime.snapshot("configured");
     io.breakwater.config.MapSource props = io.breakwater.config.MapSource.of(java.util.Map.of(
