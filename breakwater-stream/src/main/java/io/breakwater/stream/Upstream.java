@@ -10,12 +10,10 @@ import java.net.URISyntaxException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Flow;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -33,6 +31,8 @@ final class Upstream {
   private static final ObjectMapper JSON = new ObjectMapper();
   /** Bounds the memory a misbehaving instance can make us hold. */
   static final int MAX_ENTITIES = 10_000;
+  /** The longest line read from an instance; a Hystrix message is a few kilobytes. */
+  static final int MAX_LINE_BYTES = 1 << 20;
   private static final long MIN_RETRY_MILLIS = 500;
   private static final long MAX_RETRY_MILLIS = 30_000;
 
@@ -43,7 +43,7 @@ final class Upstream {
   private final ScheduledExecutorService timer;
   private final Map<String, Latest> latest = new ConcurrentHashMap<>();
   private volatile boolean stopped;
-  private volatile Flow.Subscription subscription;
+  private volatile LineSplitter splitter;
   private volatile CompletableFuture<?> exchange;
   private volatile long connectedNanos;
   private int failures;
@@ -90,15 +90,20 @@ final class Upstream {
     if (bearerToken != null) {
       request.header("Authorization", "Bearer " + bearerToken);
     }
-    Lines lines = new Lines();
     exchange = client.sendAsync(request.build(), info -> {
       if (info.statusCode() != 200) {
         log.debug("instance {} at {} answered {}", instance.id(), uri, info.statusCode());
         return HttpResponse.BodySubscribers.discarding();
       }
       connectedNanos = System.nanoTime();
-      return HttpResponse.BodySubscribers.fromLineSubscriber(
-          lines, s -> null, StandardCharsets.UTF_8, null);
+      LineSplitter lines = new LineSplitter(MAX_LINE_BYTES, this::onLine,
+          () -> log.warn("instance {} at {} sent a line longer than {} bytes; reconnecting",
+              instance.id(), uri, MAX_LINE_BYTES));
+      splitter = lines;
+      if (stopped) {
+        lines.cancel();
+      }
+      return HttpResponse.BodySubscribers.fromSubscriber(lines);
     }).whenComplete((response, error) -> {
       if (error != null) {
         log.debug("stream of instance {} at {} ended: {}", instance.id(), uri, error.toString());
@@ -109,7 +114,7 @@ final class Upstream {
 
   void stop() {
     stopped = true;
-    Flow.Subscription s = subscription;
+    LineSplitter s = splitter;
     if (s != null) {
       s.cancel();
     }
@@ -163,32 +168,9 @@ final class Upstream {
   }
 
   /** Takes lines as they come; the JDK client calls it on its own threads, one at a time. */
-  private final class Lines implements Flow.Subscriber<String> {
-    @Override
-    public void onSubscribe(Flow.Subscription s) {
-      subscription = s;
-      if (stopped) {
-        s.cancel();
-      } else {
-        s.request(Long.MAX_VALUE);
-      }
-    }
-
-    @Override
-    public void onNext(String line) {
-      if (!stopped) {
-        accept(line);
-      }
-    }
-
-    @Override
-    public void onError(Throwable error) {
-      // Reported through the exchange's future, which retries.
-    }
-
-    @Override
-    public void onComplete() {
-      // Likewise.
+  private void onLine(String line) {
+    if (!stopped) {
+      accept(line);
     }
   }
 
