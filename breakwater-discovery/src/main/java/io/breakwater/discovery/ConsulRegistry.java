@@ -275,8 +275,18 @@ public final class ConsulRegistry implements Registry {
         return true;
       }
       if (response.status() == 404 || response.status() >= 500) {
-        log.warn("Consul no longer knows instance {} (heartbeat answered {}: {}); registering it"
-            + " again", id, response.status(), response.text().strip());
+        // 404: the agent forgot us; 5xx: it may have (older agents answer 500), or it is
+        // failing. Either way register again; say so once until a heartbeat passes.
+        String kind = response.status() == 404 ? "forgot" : "failed " + response.status();
+        String why = response.status() == 404 ? "Consul no longer knows instance {} (heartbeat"
+            + " answered {}: {}); registering it again"
+            : "Heartbeat of {} answered {}: {}; registering it again in case the agent lost it";
+        if (warned.computeIfAbsent("heartbeat of " + id, k -> ConcurrentHashMap.newKeySet())
+            .add(kind)) {
+          log.warn(why, id, response.status(), response.text().strip());
+        } else {
+          log.debug(why, id, response.status(), response.text().strip());
+        }
         registerRemote(registration);
         return true;
       }

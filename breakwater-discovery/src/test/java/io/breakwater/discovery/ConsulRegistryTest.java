@@ -206,6 +206,22 @@ class ConsulRegistryTest {
   }
 
   @Test
+  void anAgentFailingEveryHeartbeatIsReportedOnceNotOnEveryBeat() {
+    ConsulRegistry consul = client();
+    consul.register(A);
+
+    server.failRequests(500, "boom");
+    for (int i = 0; i < 4; i++) {
+      consul.heartbeat(A.id());
+    }
+    server.clearFaults();
+    assertThat(consul.heartbeat(A.id())).isTrue();
+
+    assertThat(warningsContaining("Heartbeat of web-1 answered 500: boom")).isEqualTo(1);
+    assertThat(warningsContaining("no longer knows")).isZero();
+  }
+
+  @Test
   void deregisterRemovesAtOnceAndTakes404AsDone() {
     ConsulRegistry consul = client();
     consul.register(A);
