@@ -1,6 +1,7 @@
 package io.breakwater;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.breakwater.circuit.CircuitState;
 import io.breakwater.event.EventType;
@@ -69,13 +70,13 @@ class BreakwaterTest {
     runtime.execute("closing", () -> "warm");
     runtime.close();
     for (int i = 0; i < 3; i++) {
-      org.assertj.core.api.Assertions.assertThatThrownBy(
+      assertThatThrownBy(
           () -> runtime.execute("closing", () -> "x"))
           .isInstanceOf(IllegalStateException.class)
           .hasMessage("this Breakwater runtime is closed");
     }
     assertThat(runtime.snapshot("closing").currentConcurrency()).isZero();
-    org.assertj.core.api.Assertions.assertThatThrownBy(
+    assertThatThrownBy(
         () -> runtime.execute("never-used", () -> "x"))
         .hasMessage("this Breakwater runtime is closed");
   }
@@ -90,10 +91,10 @@ class BreakwaterTest {
 
   @Test
   void aMissingOrBlankCommandNameIsNamedInTheError() {
-    org.assertj.core.api.Assertions.assertThatThrownBy(
+    assertThatThrownBy(
         () -> Breakwater.execute(null, () -> "x", (k, c) -> "fb"))
         .isInstanceOf(NullPointerException.class).hasMessage("command name must not be null");
-    org.assertj.core.api.Assertions.assertThatThrownBy(
+    assertThatThrownBy(
         () -> Breakwater.execute(" ", () -> "x", (k, c) -> "fb"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("command name must not be blank, was ' '");

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -209,8 +210,7 @@ class ThreadPoolTest {
   void aCallerInterruptedWhileWaitingGetsAnExceptionThatIsCounted() throws Exception {
     runtime.configure("waited", CommandConfig.builder().timeoutMillis(30_000).build());
     CountDownLatch started = new CountDownLatch(1);
-    java.util.concurrent.atomic.AtomicReference<Throwable> got =
-        new java.util.concurrent.atomic.AtomicReference<>();
+    AtomicReference<Throwable> got = new AtomicReference<>();
     Thread caller = new Thread(() -> {
       try {
         runtime.execute("waited", () -> {

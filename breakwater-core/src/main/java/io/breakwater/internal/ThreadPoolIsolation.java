@@ -179,7 +179,7 @@ final class ThreadPoolIsolation implements AutoCloseable {
    * threshold keeps the queue from filling (the executor then never grows), else the maximum
    * size plus the queue's capacity.
    */
-  static int boundOf(ThreadPoolConfig c) {
+  private static int boundOf(ThreadPoolConfig c) {
     if (c.maxQueueSize() <= 0) {
       return c.effectiveMaximumSize();
     }

@@ -281,8 +281,7 @@ public final class ConsulRegistry implements Registry {
         String why = response.status() == 404 ? "Consul no longer knows instance {} (heartbeat"
             + " answered {}: {}); registering it again"
             : "Heartbeat of {} answered {}: {}; registering it again in case the agent lost it";
-        if (warned.computeIfAbsent("heartbeat of " + id, k -> ConcurrentHashMap.newKeySet())
-            .add(kind)) {
+        if (firstWarning("heartbeat of " + id, kind)) {
           log.warn(why, id, response.status(), response.text().strip());
         } else {
           log.debug(why, id, response.status(), response.text().strip());
@@ -292,8 +291,7 @@ public final class ConsulRegistry implements Registry {
       }
       throw ConsulProblem.status("PUT " + path, response.status(), response.text());
     } catch (ConsulProblem problem) {
-      if (warned.computeIfAbsent("heartbeat of " + id, k -> ConcurrentHashMap.newKeySet())
-          .add(problem.logKey())) {
+      if (firstWarning("heartbeat of " + id, problem.logKey())) {
         log.warn("Heartbeat of {} failed: {}; its check goes critical {} after the last success",
             id, problem.getMessage(), GoDuration.format(config.checkTtl()));
       } else {
@@ -499,6 +497,14 @@ public final class ConsulRegistry implements Registry {
     recovered(service);
   }
 
+  /**
+   * Whether a problem of this kind in this scope is new since the scope last worked: one WARN
+   * per kind, DEBUG for the repeats, until {@link #recovered} clears the scope.
+   */
+  private boolean firstWarning(String scope, String kind) {
+    return warned.computeIfAbsent(scope, k -> ConcurrentHashMap.newKeySet()).add(kind);
+  }
+
   private void recovered(String scope) {
     Set<String> kinds = warned.remove(scope);
     if (kinds != null && !kinds.isEmpty()) {
@@ -514,8 +520,7 @@ public final class ConsulRegistry implements Registry {
         ? "no good list of '" + service + "' yet, so it has no instances"
         : "keeping the last good list of '" + service + "' (" + last.instances.size()
             + " instances), stale for " + seconds(ticker.nanos() - last.atNanos);
-    if (warned.computeIfAbsent(service, k -> ConcurrentHashMap.newKeySet())
-        .add(problem.logKey())) {
+    if (firstWarning(service, problem.logKey())) {
       log.warn("Consul lookup failed, {}: {}; {}", problem.kind().words(), problem.getMessage(),
           keeping);
     } else {

@@ -1,5 +1,6 @@
 package io.breakwater.example;
 
+import java.math.BigInteger;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
@@ -79,9 +80,8 @@ final class Arguments {
       throw new UsageException(name + " must be a whole number, was '" + value + "'");
     }
     // A whole number too long even for a long is out of range, not malformed.
-    java.math.BigInteger n = new java.math.BigInteger(digits);
-    if (n.compareTo(java.math.BigInteger.valueOf(min)) < 0
-        || n.compareTo(java.math.BigInteger.valueOf(max)) > 0) {
+    BigInteger n = new BigInteger(digits);
+    if (n.compareTo(BigInteger.valueOf(min)) < 0 || n.compareTo(BigInteger.valueOf(max)) > 0) {
       throw new UsageException(name + " must be between " + min + " and " + max + ", was "
           + digits);
     }

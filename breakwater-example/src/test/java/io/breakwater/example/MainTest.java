@@ -7,6 +7,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
@@ -58,7 +59,7 @@ class MainTest {
     assertThat(rows).last().asString().contains("healed").contains("CLOSED");
     assertThat(output).contains("Summary: ").contains("The server saw ");
     // The columns add up to the summary: calls answered after the last second have a row.
-    List<String> counted = new java.util.ArrayList<>(rows);
+    List<String> counted = new ArrayList<>(rows);
     Arrays.stream(output.split("\n")).filter(line -> line.matches("\\s*late\\s.*"))
         .forEach(counted::add);
     long calls = 0;

@@ -37,7 +37,6 @@ final class Routes implements HttpHandler {
   private static final String TEXT = "text/plain; charset=utf-8";
   /** Distinct fleet streams a server keeps; each is small, but requests must not grow it. */
   private static final int MAX_FLEET_FEEDS = 256;
-  private static final long KEEP_ALIVE_MILLIS = 1000;
   private static final Set<String> PATHS = Set.of("/", "/dashboard.css", "/dashboard.js",
       "/favicon.svg", "/hystrix.stream", "/turbine.stream", "/api/sources", "/metrics");
   /**
@@ -181,8 +180,7 @@ final class Routes implements HttpHandler {
       case "/hystrix.stream":
       case "/turbine.stream":
         delay(query); // the same 400 as GET for a bad delay
-        h.set("Content-Type", "text/event-stream;charset=UTF-8");
-        h.set("Cache-Control", "no-cache, no-store, max-age=0, must-revalidate");
+        streamHeaders(h);
         break;
       case "/api/sources":
         h.set("Content-Type", "application/json");
@@ -197,14 +195,28 @@ final class Routes implements HttpHandler {
         h.set("Cache-Control", "no-store");
         break;
       default:
-        h.set("Content-Type", assets.get(path).contentType);
-        h.set("Cache-Control", "no-cache");
-        h.set("Content-Security-Policy", CSP);
-        h.set("Referrer-Policy", "no-referrer");
-        h.set("X-Frame-Options", "DENY");
+        pageHeaders(h, assets.get(path));
     }
     h.set("X-Content-Type-Options", "nosniff");
     ex.sendResponseHeaders(200, -1);
+  }
+
+  /** The headers of a page or one of its files, for GET and HEAD alike. */
+  private static void pageHeaders(Headers h, Asset a) {
+    h.set("Content-Type", a.contentType);
+    h.set("Cache-Control", "no-cache");
+    h.set("X-Content-Type-Options", "nosniff");
+    h.set("Content-Security-Policy", CSP);
+    h.set("Referrer-Policy", "no-referrer");
+    h.set("X-Frame-Options", "DENY");
+  }
+
+  /** The headers of an event stream, for GET and HEAD alike. */
+  private static void streamHeaders(Headers h) {
+    h.set("Content-Type", "text/event-stream;charset=UTF-8");
+    h.set("Cache-Control", "no-cache, no-store, max-age=0, must-revalidate");
+    h.set("Pragma", "no-cache");
+    h.set("X-Content-Type-Options", "nosniff");
   }
 
   private long delay(Query query) {
@@ -224,13 +236,7 @@ final class Routes implements HttpHandler {
       return;
     }
     Asset a = assets.get(path);
-    Headers h = ex.getResponseHeaders();
-    h.set("Content-Type", a.contentType);
-    h.set("Cache-Control", "no-cache");
-    h.set("X-Content-Type-Options", "nosniff");
-    h.set("Content-Security-Policy", CSP);
-    h.set("Referrer-Policy", "no-referrer");
-    h.set("X-Frame-Options", "DENY");
+    pageHeaders(ex.getResponseHeaders(), a);
     ex.sendResponseHeaders(200, a.body.length);
     try (OutputStream out = ex.getResponseBody()) {
       out.write(a.body);
@@ -273,17 +279,11 @@ final class Routes implements HttpHandler {
           + " or raise maxConnections");
       return;
     }
-    // A ping at least every second between ticks: a reader that left is noticed within a
-    // second and frees its slot, however slow the stream it asked for.
-    StreamConnection c = new StreamConnection(queueTicks, KEEP_ALIVE_MILLIS);
+    StreamConnection c = new StreamConnection(queueTicks);
     open.add(c);
     Runnable unsubscribe = () -> {};
     try {
-      Headers h = ex.getResponseHeaders();
-      h.set("Content-Type", "text/event-stream;charset=UTF-8");
-      h.set("Cache-Control", "no-cache, no-store, max-age=0, must-revalidate");
-      h.set("Pragma", "no-cache");
-      h.set("X-Content-Type-Options", "nosniff");
+      streamHeaders(ex.getResponseHeaders());
       ex.sendResponseHeaders(200, 0);
       unsubscribe = sampler.subscribe(feed, delay, c);
       try (OutputStream out = ex.getResponseBody()) {

@@ -18,14 +18,18 @@ final class StreamConnection {
   /** Put in the queue to wake the writer when the connection is closed from outside. */
   private static final byte[] CLOSE = new byte[0];
 
+  /**
+   * A ping at least this often between ticks: a reader that left is noticed within a second or
+   * two and frees its slot, however slow the stream it asked for.
+   */
+  private static final long KEEP_ALIVE_MILLIS = 1000;
+
   private final ArrayBlockingQueue<byte[]> queue;
-  private final long keepAliveMillis;
   private final AtomicLong dropped = new AtomicLong();
   private volatile boolean closed;
 
-  StreamConnection(int queueCapacity, long keepAliveMillis) {
+  StreamConnection(int queueCapacity) {
     this.queue = new ArrayBlockingQueue<>(queueCapacity);
-    this.keepAliveMillis = keepAliveMillis;
   }
 
   /**
@@ -66,7 +70,7 @@ final class StreamConnection {
    */
   void writeUntilClosed(OutputStream out) throws IOException, InterruptedException {
     while (!closed) {
-      byte[] tick = queue.poll(keepAliveMillis, TimeUnit.MILLISECONDS);
+      byte[] tick = queue.poll(KEEP_ALIVE_MILLIS, TimeUnit.MILLISECONDS);
       if (closed || tick == CLOSE) {
         return;
       }
