@@ -3,7 +3,6 @@ package io.breakwater.benchmarks;
 import com.netflix.hystrix.HystrixCommand;
 import dev.failsafe.FailsafeExecutor;
 import dev.failsafe.function.CheckedSupplier;
-import io.breakwater.BreakwaterRuntime;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -60,20 +59,11 @@ public class OpenCircuit {
   }
 
   @State(Scope.Benchmark)
-  public static class Breakwater {
-    final Dependency dependency = new Dependency();
-    BreakwaterRuntime runtime;
-
-    @Setup(Level.Trial)
-    public void setUp() {
-      runtime = BreakwaterRuntime.create();
+  public static class Breakwater extends BreakwaterState {
+    @Override
+    void configure() {
       runtime.configure("P2", BreakwaterSetup.openCircuit());
       checkRefused(runtime.execute("P2", dependency, BreakwaterSetup.FALLBACK));
-    }
-
-    @TearDown(Level.Trial)
-    public void tearDown() {
-      runtime.close();
     }
   }
 

@@ -3,7 +3,6 @@ package io.breakwater.benchmarks;
 import com.netflix.hystrix.HystrixCommand;
 import dev.failsafe.FailsafeExecutor;
 import dev.failsafe.function.CheckedSupplier;
-import io.breakwater.BreakwaterRuntime;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -81,19 +80,10 @@ public class SuccessPath {
   }
 
   @State(Scope.Benchmark)
-  public static class Breakwater {
-    final Dependency dependency = new Dependency();
-    BreakwaterRuntime runtime;
-
-    @Setup(Level.Trial)
-    public void setUp() {
-      runtime = BreakwaterRuntime.create();
+  public static class Breakwater extends BreakwaterState {
+    @Override
+    void configure() {
       runtime.configure("P1", BreakwaterSetup.successPath());
-    }
-
-    @TearDown(Level.Trial)
-    public void tearDown() {
-      runtime.close();
     }
   }
 

@@ -3,7 +3,6 @@ package io.breakwater.benchmarks;
 import com.netflix.hystrix.HystrixCommand;
 import dev.failsafe.FailsafeExecutor;
 import dev.failsafe.function.CheckedSupplier;
-import io.breakwater.BreakwaterRuntime;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -16,7 +15,6 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
@@ -50,19 +48,10 @@ public class SuccessPathTimed {
   }
 
   @State(Scope.Benchmark)
-  public static class Breakwater {
-    final Dependency dependency = new Dependency();
-    BreakwaterRuntime runtime;
-
-    @Setup(Level.Trial)
-    public void setUp() {
-      runtime = BreakwaterRuntime.create();
+  public static class Breakwater extends BreakwaterState {
+    @Override
+    void configure() {
       runtime.configure("P1t", BreakwaterSetup.successPathTimed());
-    }
-
-    @TearDown(Level.Trial)
-    public void tearDown() {
-      runtime.close();
     }
   }
 

@@ -3,7 +3,6 @@ package io.breakwater.benchmarks;
 import com.netflix.hystrix.HystrixCommand;
 import dev.failsafe.FailsafeExecutor;
 import dev.failsafe.function.CheckedSupplier;
-import io.breakwater.BreakwaterRuntime;
 import io.github.resilience4j.bulkhead.ThreadPoolBulkhead;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -19,7 +18,6 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
@@ -72,20 +70,11 @@ public class ThreadIsolation {
   }
 
   @State(Scope.Benchmark)
-  public static class Breakwater {
-    final Dependency dependency = new Dependency();
-    BreakwaterRuntime runtime;
-
-    @Setup(Level.Trial)
-    public void setUp() {
-      runtime = BreakwaterRuntime.create();
+  public static class Breakwater extends BreakwaterState {
+    @Override
+    void configure() {
       runtime.configureThreadPool("P3", BreakwaterSetup.pool(Scenarios.POOL_THREADS));
       runtime.configure("P3", BreakwaterSetup.threadIsolated("P3"));
-    }
-
-    @TearDown(Level.Trial)
-    public void tearDown() {
-      runtime.close();
     }
   }
 
