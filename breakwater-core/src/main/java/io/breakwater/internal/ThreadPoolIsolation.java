@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * first, so a caller that calls again at once finds its worker not yet back at the hand-off and
  * is rejected although the pool has room: with as many callers as threads, most calls were
  * rejected and the rejections opened the circuit. Here that call is admitted, and when the
- * executor finds no worker waiting it waits up to a millisecond for the one on its way back.
+ * executor finds no worker waiting it waits up to 10 ms for the one on its way back.
  *
  * <p>Without a queue (the default) the executor hands work over directly, which is the fastest
  * hand-off. With one, the executor's queue holds {@code maxQueueSize} and the pool behaves as
@@ -40,8 +40,13 @@ final class ThreadPoolIsolation implements AutoCloseable {
 
   private static final int EXECUTED = 0;
   private static final int REJECTED = 1;
-  /** How long an admitted call waits for a finishing worker to reach the hand-off. */
-  private static final long HANDOFF_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+  /**
+   * How long an admitted call waits for a finishing worker to reach the hand-off. The worker is
+   * usually there within microseconds; the bound covers a worker the scheduler paused on its
+   * way back (a time slice on a busy machine is several milliseconds), which with a 1 ms bound
+   * turned an admitted call into a spurious rejection.
+   */
+  private static final long HANDOFF_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
   private final String key;
   private final Clock clock;
